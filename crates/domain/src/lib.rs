@@ -1,1 +1,100 @@
-//! stub
+//! Domain of the phone numbers service: the types, rules and state machine that decide what
+//! may happen to a tenant's phone numbers.
+//!
+//! This crate does no I/O and knows no framework. The persistence crate stores these types,
+//! the HTTP layer validates input into them, and the use cases (written against ports) live
+//! here so that every rule is tested without a database or a network.
+//!
+//! ```
+//! use numbers_domain::{E164, IsoCountry, NumberStatus};
+//!
+//! let number: E164 = "+14155550123".parse().expect("valid E.164");
+//! assert_eq!(number.masked(), "+*******0123");
+//! let country: IsoCountry = "gb".parse().expect("valid ISO-3166 alpha-2");
+//! assert_eq!(country.as_str(), "GB");
+//! assert!(NumberStatus::Pending.can_become(NumberStatus::Active));
+//! assert!(!NumberStatus::Released.can_become(NumberStatus::Active));
+//! ```
+
+mod ids;
+mod lifecycle;
+mod money;
+mod number;
+mod quota;
+mod subscription;
+
+pub use ids::{ChannelId, PhoneNumberId, PlanId, SubscriptionId, TenantId};
+pub use lifecycle::{NumberStatus, ReleaseReason, TransitionError, UnknownName};
+pub use money::{Money, MoneyError};
+pub use number::{
+    Capabilities, E164, E164Error, IsoCountry, IsoCountryError, NumberType, NumberTypeError,
+    mask_phone,
+};
+pub use quota::{QuotaDecision, check_quota};
+pub use subscription::{SubscriptionStatus, SubscriptionStatusError};
+
+/// Who or what caused a change, recorded with every audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditSource {
+    /// A request to the HTTP API.
+    Api,
+    /// The daily drift-sync run.
+    DriftSync,
+    /// The release of numbers after a subscription was canceled.
+    Cancellation,
+}
+
+impl AuditSource {
+    /// The stable name stored in the database.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::DriftSync => "drift_sync",
+            Self::Cancellation => "cancellation",
+        }
+    }
+
+    /// Parses a stored name; `None` for a name this version does not know.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "api" => Some(Self::Api),
+            "drift_sync" => Some(Self::DriftSync),
+            "cancellation" => Some(Self::Cancellation),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of a channel. Only voice channels can have phone numbers attached.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// A voice channel: inbound calls are connected to its agent.
+    Voice,
+    /// Any other kind of channel (chat, e-mail, …), kept by name.
+    Other(String),
+}
+
+impl ChannelKind {
+    /// The stable name stored in the database.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Voice => "voice",
+            Self::Other(name) => name,
+        }
+    }
+
+    /// Reads a stored name; anything but `voice` is [`ChannelKind::Other`].
+    #[must_use]
+    pub fn from_name(name: &str) -> Self {
+        if name == "voice" {
+            Self::Voice
+        } else {
+            Self::Other(name.to_owned())
+        }
+    }
+}
