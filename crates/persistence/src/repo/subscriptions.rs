@@ -1,0 +1,220 @@
+//! Subscriptions.
+
+use chrono::{DateTime, Utc};
+use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel_async::RunQueryDsl as _;
+use numbers_domain::{PlanId, SubscriptionId, SubscriptionStatus, TenantId};
+
+use crate::error::{StoreError, StoreResult};
+use crate::models::{Plan, PlanRow, Subscription, SubscriptionRow};
+use crate::schema::{pricing_tiers, subscriptions};
+use crate::sql_types::{DbTime, DbUuid};
+use crate::store::with_conn;
+use crate::Store;
+
+/// Subscription repository.
+#[derive(Debug, Clone, Copy)]
+pub struct Subscriptions<'a> {
+    pub(crate) store: &'a Store,
+}
+
+/// The statuses that allow buying, as stored.
+const BUYING_STATUSES: [&str; 2] = ["active", "trialing"];
+
+impl Subscriptions<'_> {
+    /// Subscribes a tenant to a plan.
+    ///
+    /// # Errors
+    /// [`StoreError::MissingReference`] when the tenant or plan does not exist.
+    pub async fn create(
+        &self,
+        tenant_id: TenantId,
+        plan_id: PlanId,
+        status: SubscriptionStatus,
+        current_period_end: DateTime<Utc>,
+    ) -> StoreResult<Subscription> {
+        let row = SubscriptionRow {
+            id: DbUuid(SubscriptionId::new().as_uuid()),
+            tenant_id: DbUuid(tenant_id.as_uuid()),
+            pricing_tier_id: DbUuid(plan_id.as_uuid()),
+            status: status.as_str().to_owned(),
+            current_period_end: DbTime(super::stored(current_period_end)),
+            canceled_at: None,
+            created_at: DbTime(super::now()),
+        };
+        self.store
+            .detached(move |store| async move {
+                with_conn!(store, |conn| {
+                    diesel::insert_into(subscriptions::table).values(&row).execute(conn).await?;
+                });
+                Subscription::try_from(row)
+            })
+            .await
+    }
+
+    /// The subscription with this id, if any (any tenant; for operators and jobs).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn get(&self, id: SubscriptionId) -> StoreResult<Option<Subscription>> {
+        self.store
+            .detached(move |store| async move {
+                let row: Option<SubscriptionRow> = with_conn!(store, |conn| {
+                    subscriptions::table
+                        .find(DbUuid(id.as_uuid()))
+                        .select(SubscriptionRow::as_select())
+                        .first(conn)
+                        .await
+                        .optional()?
+                });
+                row.map(Subscription::try_from).transpose()
+            })
+            .await
+    }
+
+    /// The tenant's subscriptions, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn list_for_tenant(&self, tenant_id: TenantId) -> StoreResult<Vec<Subscription>> {
+        self.store
+            .detached(move |store| async move {
+                let rows: Vec<SubscriptionRow> = with_conn!(store, |conn| {
+                    subscriptions::table
+                        .filter(subscriptions::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
+                        .select(SubscriptionRow::as_select())
+                        .order((subscriptions::created_at.desc(), subscriptions::id))
+                        .load(conn)
+                        .await?
+                });
+                rows.into_iter().map(Subscription::try_from).collect()
+            })
+            .await
+    }
+
+    /// The tenant's newest `active` or `trialing` subscription with its plan: what decides
+    /// whether and how much it may buy. `None` when it has none.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn current_for_tenant(
+        &self,
+        tenant_id: TenantId,
+    ) -> StoreResult<Option<(Subscription, Plan)>> {
+        self.store
+            .detached(move |store| async move {
+                let row: Option<(SubscriptionRow, PlanRow)> = with_conn!(store, |conn| {
+                    subscriptions::table
+                        .inner_join(pricing_tiers::table)
+                        .filter(subscriptions::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
+                        .filter(subscriptions::status.eq_any(BUYING_STATUSES))
+                        .select((SubscriptionRow::as_select(), PlanRow::as_select()))
+                        .order((subscriptions::created_at.desc(), subscriptions::id))
+                        .first(conn)
+                        .await
+                        .optional()?
+                });
+                row.map(|(sub, plan)| Ok((Subscription::try_from(sub)?, Plan::try_from(plan)?)))
+                    .transpose()
+            })
+            .await
+    }
+
+    /// Cancels a subscription of this tenant, effective at `effective_at`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the tenant has no such subscription.
+    pub async fn cancel(
+        &self,
+        tenant_id: TenantId,
+        id: SubscriptionId,
+        effective_at: DateTime<Utc>,
+    ) -> StoreResult<Subscription> {
+        let effective_at = DbTime(super::stored(effective_at));
+        self.store
+            .detached(move |store| async move {
+                let row: Option<SubscriptionRow> = with_conn!(store, |conn| {
+                    let target = subscriptions::table
+                        .filter(subscriptions::id.eq(DbUuid(id.as_uuid())))
+                        .filter(subscriptions::tenant_id.eq(DbUuid(tenant_id.as_uuid())));
+                    let changed = diesel::update(target)
+                        .set((
+                            subscriptions::status.eq(SubscriptionStatus::Canceled.as_str()),
+                            subscriptions::canceled_at.eq(Some(effective_at)),
+                        ))
+                        .execute(conn)
+                        .await?;
+                    if changed == 0 {
+                        None
+                    } else {
+                        Some(
+                            subscriptions::table
+                                .find(DbUuid(id.as_uuid()))
+                                .select(SubscriptionRow::as_select())
+                                .first(conn)
+                                .await?,
+                        )
+                    }
+                });
+                row.ok_or(StoreError::NotFound("subscription"))
+                    .and_then(Subscription::try_from)
+            })
+            .await
+    }
+
+    /// Changes the status of a subscription (billing events), leaving `canceled_at` alone.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it does not exist.
+    pub async fn set_status(
+        &self,
+        id: SubscriptionId,
+        status: SubscriptionStatus,
+    ) -> StoreResult<Subscription> {
+        self.store
+            .detached(move |store| async move {
+                let row: Option<SubscriptionRow> = with_conn!(store, |conn| {
+                    let changed = diesel::update(subscriptions::table.find(DbUuid(id.as_uuid())))
+                        .set(subscriptions::status.eq(status.as_str()))
+                        .execute(conn)
+                        .await?;
+                    if changed == 0 {
+                        None
+                    } else {
+                        subscriptions::table
+                            .find(DbUuid(id.as_uuid()))
+                            .select(SubscriptionRow::as_select())
+                            .first(conn)
+                            .await
+                            .optional()?
+                    }
+                });
+                row.ok_or(StoreError::NotFound("subscription"))
+                    .and_then(Subscription::try_from)
+            })
+            .await
+    }
+
+    /// Canceled subscriptions whose cancellation has taken effect by `now` (drift-sync's
+    /// first pass), oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn cancellations_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<Subscription>> {
+        let now = DbTime(super::stored(now));
+        self.store
+            .detached(move |store| async move {
+                let rows: Vec<SubscriptionRow> = with_conn!(store, |conn| {
+                    subscriptions::table
+                        .filter(subscriptions::status.eq(SubscriptionStatus::Canceled.as_str()))
+                        .filter(subscriptions::canceled_at.le(now))
+                        .select(SubscriptionRow::as_select())
+                        .order((subscriptions::canceled_at, subscriptions::id))
+                        .load(conn)
+                        .await?
+                });
+                rows.into_iter().map(Subscription::try_from).collect()
+            })
+            .await
+    }
+}

@@ -1,0 +1,83 @@
+//! Tenants.
+
+use diesel::{OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel_async::RunQueryDsl as _;
+use numbers_domain::TenantId;
+
+use crate::error::StoreResult;
+use crate::models::{Tenant, TenantRow};
+use crate::schema::tenants;
+use crate::sql_types::{DbTime, DbUuid};
+use crate::store::with_conn;
+use crate::Store;
+
+/// Tenant repository.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenants<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Tenants<'_> {
+    /// Creates a tenant with a fresh id.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails.
+    pub async fn create(&self, name: &str) -> StoreResult<Tenant> {
+        self.create_with_id(TenantId::new(), name).await
+    }
+
+    /// Creates a tenant with a chosen id (imports, sandbox seeding).
+    ///
+    /// # Errors
+    /// [`crate::StoreError::Conflict`] when the id exists.
+    pub async fn create_with_id(&self, id: TenantId, name: &str) -> StoreResult<Tenant> {
+        let row = TenantRow { id: DbUuid(id.as_uuid()), name: name.to_owned(), created_at: DbTime(super::now()) };
+        self.store
+            .detached(move |store| async move {
+                with_conn!(store, |conn| {
+                    diesel::insert_into(tenants::table).values(&row).execute(conn).await?;
+                });
+                Ok(Tenant::from(row))
+            })
+            .await
+    }
+
+    /// The tenant with this id, if any.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails.
+    pub async fn get(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        self.store
+            .detached(move |store| async move {
+                let row: Option<TenantRow> = with_conn!(store, |conn| {
+                    tenants::table
+                        .find(DbUuid(id.as_uuid()))
+                        .select(TenantRow::as_select())
+                        .first(conn)
+                        .await
+                        .optional()?
+                });
+                Ok(row.map(Tenant::from))
+            })
+            .await
+    }
+
+    /// Every tenant, oldest first.
+    ///
+    /// # Errors
+    /// [`crate::StoreError`] when the database fails.
+    pub async fn list(&self) -> StoreResult<Vec<Tenant>> {
+        self.store
+            .detached(move |store| async move {
+                let rows: Vec<TenantRow> = with_conn!(store, |conn| {
+                    tenants::table
+                        .select(TenantRow::as_select())
+                        .order((tenants::created_at, tenants::id))
+                        .load(conn)
+                        .await?
+                });
+                Ok(rows.into_iter().map(Tenant::from).collect())
+            })
+            .await
+    }
+}

@@ -1,0 +1,202 @@
+//! The diesel schema shared by both backends (see [`crate::sql_types`] for the column types
+//! that differ underneath). Mirrors `migrations/postgres` and `migrations/sqlite`.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    pricing_tiers (id) {
+        id -> Uuid,
+        name -> Text,
+        quota_phone_numbers -> Integer,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    tenants (id) {
+        id -> Uuid,
+        name -> Text,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    subscriptions (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        pricing_tier_id -> Uuid,
+        status -> Text,
+        current_period_end -> Instant,
+        canceled_at -> Nullable<Instant>,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    channels (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        agent_stream_url -> Nullable<Text>,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    twilio_accounts (sid) {
+        sid -> Text,
+        tenant_id -> Nullable<Uuid>,
+        kind -> Text,
+        sealed_auth_token -> Nullable<Text>,
+        key_id -> Nullable<Text>,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant, Amount};
+
+    phone_numbers (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        channel_id -> Nullable<Uuid>,
+        phone_number -> Text,
+        twilio_sid -> Nullable<Text>,
+        account_sid -> Text,
+        iso_country -> Text,
+        number_type -> Text,
+        friendly_name -> Nullable<Text>,
+        voice_capable -> Bool,
+        sms_capable -> Bool,
+        mms_capable -> Bool,
+        fax_capable -> Bool,
+        monthly_price_usd -> Nullable<Amount>,
+        status -> Text,
+        failure_code -> Nullable<Integer>,
+        voice_url -> Nullable<Text>,
+        status_callback_url -> Nullable<Text>,
+        created_at -> Instant,
+        updated_at -> Instant,
+        purchased_at -> Nullable<Instant>,
+        released_at -> Nullable<Instant>,
+        release_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    regulatory_requirements (iso_country, number_type) {
+        iso_country -> Text,
+        number_type -> Text,
+        bundle_sid -> Nullable<Text>,
+        address_sid -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    shared_pool_numbers (id) {
+        id -> Uuid,
+        tenant_id -> Nullable<Uuid>,
+        phone_number -> Text,
+        friendly_name -> Nullable<Text>,
+        iso_country -> Text,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    call_events (call_sid, status) {
+        call_sid -> Text,
+        status -> Text,
+        channel_id -> Nullable<Uuid>,
+        account_sid -> Nullable<Text>,
+        direction -> Nullable<Text>,
+        from_number -> Nullable<Text>,
+        to_number -> Nullable<Text>,
+        duration_seconds -> Nullable<Integer>,
+        received_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    audit_events (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        phone_number_id -> Nullable<Uuid>,
+        actor -> Text,
+        action -> Text,
+        source -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    drift_runs (id) {
+        id -> Uuid,
+        started_at -> Instant,
+        finished_at -> Instant,
+        dry_run -> Bool,
+        tenants_checked -> Integer,
+        tenants_failed -> Integer,
+        drift_released -> Integer,
+        bulk_released -> Integer,
+        adopted -> Integer,
+        failed_pending -> Integer,
+        orphans -> Integer,
+        webhook_drift -> Integer,
+        brake_tripped -> Bool,
+        duration_ms -> BigInt,
+        exit_code -> Integer,
+    }
+}
+
+diesel::joinable!(subscriptions -> tenants (tenant_id));
+diesel::joinable!(subscriptions -> pricing_tiers (pricing_tier_id));
+diesel::joinable!(channels -> tenants (tenant_id));
+diesel::joinable!(phone_numbers -> tenants (tenant_id));
+diesel::joinable!(phone_numbers -> channels (channel_id));
+diesel::joinable!(audit_events -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    pricing_tiers,
+    tenants,
+    subscriptions,
+    channels,
+    twilio_accounts,
+    phone_numbers,
+    regulatory_requirements,
+    shared_pool_numbers,
+    call_events,
+    audit_events,
+    drift_runs,
+);

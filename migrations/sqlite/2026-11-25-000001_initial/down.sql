@@ -1,0 +1,11 @@
+DROP TABLE drift_runs;
+DROP TABLE audit_events;
+DROP TABLE call_events;
+DROP TABLE shared_pool_numbers;
+DROP TABLE regulatory_requirements;
+DROP TABLE phone_numbers;
+DROP TABLE twilio_accounts;
+DROP TABLE channels;
+DROP TABLE subscriptions;
+DROP TABLE tenants;
+DROP TABLE pricing_tiers;
