@@ -248,7 +248,7 @@ fn clamp_page_size(size: u32) -> String {
 }
 
 /// `GET …/AvailablePhoneNumbers/{CountryCode}/{Local|TollFree|Mobile}.json` with every
-/// filter that is set.
+/// filter that is set. `country` is upper-cased.
 ///
 /// # Errors
 /// [`TwilioError::InvalidRequest`] when `account_sid` or `country` is not a plain code.
@@ -268,7 +268,10 @@ pub fn search_available(
         HttpMethod::Get,
         ApiHost::Api,
         template,
-        &[("AccountSid", account_sid), ("CountryCode", country)],
+        &[
+            ("AccountSid", account_sid),
+            ("CountryCode", &country.to_ascii_uppercase()),
+        ],
     )?;
     // Exhaustive destructuring: a new filter field cannot be forgotten here.
     let AvailableNumberSearch {
@@ -509,7 +512,7 @@ pub fn fetch_pricing(iso_country: &str) -> Result<RequestSpec, TwilioError> {
         HttpMethod::Get,
         ApiHost::Pricing,
         PRICING_COUNTRY_PATH,
-        &[("IsoCountry", iso_country)],
+        &[("IsoCountry", &iso_country.to_ascii_uppercase())],
     )
 }
 
