@@ -349,9 +349,6 @@ impl TwilioClient {
                 Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
                 Ok(answer) => {
                     let err = api_error(spec.operation, &answer);
-                    if let Some(code) = err.twilio_code() {
-                        span.record("twilio.code", code);
-                    }
                     let delay = if answer.status == 429 {
                         match answer.retry_after {
                             // Twilio asked for a longer pause than we are willing to
@@ -390,7 +387,14 @@ impl TwilioClient {
                     );
                     tokio::time::sleep(delay).await;
                 }
-                _ => return Err(result),
+                _ => {
+                    // Recorded for the final outcome only, so a 429 that a retry cured
+                    // does not show up as the call's Twilio code.
+                    if let Some(code) = result.twilio_code() {
+                        span.record("twilio.code", code);
+                    }
+                    return Err(result);
+                }
             }
         }
     }
