@@ -115,7 +115,7 @@ fn valid_vectors_match_through_the_recorded_url_variant() {
         let matched = validate_vector(vector).expect("valid vector validates");
         let variant = str_field(vector, "signed_url_variant");
         let expected_port = match variant {
-            "as_given" | "normalised:as_given" => PortEdit::None,
+            "as_given" | "normalised:as_given" => PortEdit::AsGiven,
             "port_removed" => PortEdit::Removed,
             "default_port_added" => PortEdit::DefaultAdded,
             other => panic!("vector {}: unknown variant {other}", vector["id"]),
@@ -124,14 +124,14 @@ fn valid_vectors_match_through_the_recorded_url_variant() {
         if variant.starts_with("normalised:") {
             assert_ne!(
                 matched.quote_edit,
-                QuoteEdit::None,
+                QuoteEdit::AsGiven,
                 "vector {}",
                 vector["id"]
             );
         } else {
             assert_eq!(
                 matched.quote_edit,
-                QuoteEdit::None,
+                QuoteEdit::AsGiven,
                 "vector {}",
                 vector["id"]
             );
@@ -184,7 +184,7 @@ fn apostrophe_vectors_flagged_for_sdk_normalisation_are_accepted() {
         let matched = validate_vector(vector).expect("flagged vector validates");
         assert_ne!(
             matched.quote_edit,
-            QuoteEdit::None,
+            QuoteEdit::AsGiven,
             "vector {}",
             vector["id"]
         );

@@ -28,8 +28,8 @@ fn classic_form_post_signature_is_reproduced_and_validates() {
     );
     let matched =
         validate_form(TOKEN, URL, &CLASSIC_PARAMS, Some(CLASSIC_SIGNATURE)).expect("valid");
-    assert_eq!(matched.port_edit, PortEdit::None);
-    assert_eq!(matched.quote_edit, QuoteEdit::None);
+    assert_eq!(matched.port_edit, PortEdit::AsGiven);
+    assert_eq!(matched.quote_edit, QuoteEdit::AsGiven);
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn apostrophe_in_query_matches_a_signature_over_percent_27() {
     )
     .expect("valid through the %27 variant");
     assert_eq!(matched.quote_edit, QuoteEdit::Encoded);
-    assert_eq!(matched.port_edit, PortEdit::None);
+    assert_eq!(matched.port_edit, PortEdit::AsGiven);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Property tests of webhook signatures: a signature over random params and URLs validates,
-//! and any change to a key, a value, a URL character or the token makes it fail.
+//! and any change to a key, a value, a URL character or the token makes it fail; no input
+//! makes validation panic.
 
 use numbers_crypto::signature::{
     SignatureError, append_body_sha256, compute_signature, compute_url_signature, validate_form,
@@ -163,5 +164,31 @@ proptest! {
             validate_json(&token, &signed_url, &altered, Some(&header)),
             Err(SignatureError::BodyHashMismatch)
         );
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics(
+        url in "\\PC{0,60}",
+        token in "\\PC{0,10}",
+        header in prop::option::of("[A-Za-z0-9+/=]{26,30}"),
+        params in vec(("\\PC{0,6}", "\\PC{0,6}"), 0..6),
+        body in vec(any::<u8>(), 0..20),
+    ) {
+        // Hostile URLs, headers and bodies are answered with a value, never a panic, and
+        // header problems are reported as such whatever the rest of the request looks like.
+        let form = validate_form(&token, &url, &params, header.as_deref());
+        let json = validate_json(&token, &url, &body, header.as_deref());
+        match header.as_deref() {
+            None => {
+                prop_assert_eq!(form, Err(SignatureError::Missing));
+                prop_assert_eq!(json, Err(SignatureError::Missing));
+            }
+            Some(header) if header.len() != 28 => {
+                prop_assert_eq!(form, Err(SignatureError::Malformed));
+                prop_assert_eq!(json, Err(SignatureError::Malformed));
+            }
+            Some(_) => {}
+        }
+        prop_assert_eq!(compute_signature(&token, &url, &params).len(), 28);
     }
 }

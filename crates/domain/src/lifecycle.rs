@@ -192,7 +192,10 @@ mod tests {
         }
         assert_eq!(
             Released.transition(Active),
-            Err(TransitionError { from: Released, to: Active })
+            Err(TransitionError {
+                from: Released,
+                to: Active
+            })
         );
     }
 
@@ -208,7 +211,13 @@ mod tests {
         for status in NumberStatus::ALL {
             assert_eq!(status.as_str().parse::<NumberStatus>(), Ok(status));
         }
-        for reason in ["user", "subscription_canceled", "drift", "purchase_not_completed", "x"] {
+        for reason in [
+            "user",
+            "subscription_canceled",
+            "drift",
+            "purchase_not_completed",
+            "x",
+        ] {
             assert_eq!(ReleaseReason::from_name(reason).as_str(), reason);
         }
     }

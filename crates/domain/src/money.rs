@@ -90,9 +90,18 @@ mod tests {
 
     #[test]
     fn parses_exact_amounts_and_shows_two_decimals() {
-        assert_eq!("1.15".parse::<Money>().map(|m| m.to_string()), Ok("1.15".into()));
-        assert_eq!("2".parse::<Money>().map(|m| m.to_string()), Ok("2.00".into()));
-        assert_eq!("0.0075".parse::<Money>().map(|m| m.to_string()), Ok("0.0075".into()));
+        assert_eq!(
+            "1.15".parse::<Money>().map(|m| m.to_string()),
+            Ok("1.15".into())
+        );
+        assert_eq!(
+            "2".parse::<Money>().map(|m| m.to_string()),
+            Ok("2.00".into())
+        );
+        assert_eq!(
+            "0.0075".parse::<Money>().map(|m| m.to_string()),
+            Ok("0.0075".into())
+        );
         assert_eq!("1.1500".parse::<Money>(), "1.15".parse::<Money>());
     }
 

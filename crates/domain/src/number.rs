@@ -186,7 +186,9 @@ impl fmt::Display for NumberType {
 }
 
 /// What a number can do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Capabilities {
     /// Can make and receive calls.
     pub voice: bool,
@@ -209,7 +211,10 @@ mod tests {
         assert_eq!("14155550123".parse::<E164>(), Err(E164Error::MissingPlus));
         assert_eq!("+1415555012a".parse::<E164>(), Err(E164Error::NotDigits));
         assert_eq!("+1234567".parse::<E164>(), Err(E164Error::Length(7)));
-        assert_eq!("+1234567890123456".parse::<E164>(), Err(E164Error::Length(16)));
+        assert_eq!(
+            "+1234567890123456".parse::<E164>(),
+            Err(E164Error::Length(16))
+        );
         assert_eq!("+04155550123".parse::<E164>(), Err(E164Error::LeadingZero));
         assert_eq!("+".parse::<E164>(), Err(E164Error::Length(0)));
     }
@@ -224,7 +229,10 @@ mod tests {
 
     #[test]
     fn country_codes_are_two_letters_upper_cased() {
-        assert_eq!("pl".parse::<IsoCountry>().map(|c| c.to_string()), Ok("PL".into()));
+        assert_eq!(
+            "pl".parse::<IsoCountry>().map(|c| c.to_string()),
+            Ok("PL".into())
+        );
         assert!("P1".parse::<IsoCountry>().is_err());
         assert!("USA".parse::<IsoCountry>().is_err());
         assert!("é".parse::<IsoCountry>().is_err());

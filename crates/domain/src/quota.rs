@@ -35,8 +35,17 @@ mod tests {
     fn allows_below_the_quota_and_refuses_at_or_above_it() {
         assert_eq!(check_quota(0, 1), QuotaDecision::Allowed);
         assert_eq!(check_quota(4, 5), QuotaDecision::Allowed);
-        assert_eq!(check_quota(5, 5), QuotaDecision::Exceeded { used: 5, quota: 5 });
-        assert_eq!(check_quota(7, 5), QuotaDecision::Exceeded { used: 7, quota: 5 });
-        assert_eq!(check_quota(0, 0), QuotaDecision::Exceeded { used: 0, quota: 0 });
+        assert_eq!(
+            check_quota(5, 5),
+            QuotaDecision::Exceeded { used: 5, quota: 5 }
+        );
+        assert_eq!(
+            check_quota(7, 5),
+            QuotaDecision::Exceeded { used: 7, quota: 5 }
+        );
+        assert_eq!(
+            check_quota(0, 0),
+            QuotaDecision::Exceeded { used: 0, quota: 0 }
+        );
     }
 }

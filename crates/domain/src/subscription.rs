@@ -71,7 +71,10 @@ mod tests {
             .into_iter()
             .filter(|s| s.allows_purchases())
             .collect();
-        assert_eq!(buyers, [SubscriptionStatus::Active, SubscriptionStatus::Trialing]);
+        assert_eq!(
+            buyers,
+            [SubscriptionStatus::Active, SubscriptionStatus::Trialing]
+        );
         for status in SubscriptionStatus::ALL {
             assert_eq!(status.as_str().parse::<SubscriptionStatus>(), Ok(status));
         }

@@ -24,6 +24,7 @@
 //! ```
 
 mod error;
+pub mod introspect;
 mod models;
 pub mod repo;
 mod schema;

@@ -39,7 +39,11 @@ pub(crate) struct TenantRow {
 
 impl From<TenantRow> for Tenant {
     fn from(row: TenantRow) -> Self {
-        Self { id: TenantId::from_uuid(row.id.0), name: row.name, created_at: row.created_at.0 }
+        Self {
+            id: TenantId::from_uuid(row.id.0),
+            name: row.name,
+            created_at: row.created_at.0,
+        }
     }
 }
 
@@ -73,7 +77,10 @@ impl TryFrom<PlanRow> for Plan {
             id: PlanId::from_uuid(row.id.0),
             name: row.name,
             quota_phone_numbers: u32::try_from(row.quota_phone_numbers).map_err(|_| {
-                StoreError::Corrupt(format!("quota_phone_numbers is {}", row.quota_phone_numbers))
+                StoreError::Corrupt(format!(
+                    "quota_phone_numbers is {}",
+                    row.quota_phone_numbers
+                ))
             })?,
             created_at: row.created_at.0,
         })
@@ -332,8 +339,9 @@ impl TryFrom<AuditEventRow> for AuditEvent {
             phone_number_id: row.phone_number_id.map(|p| PhoneNumberId::from_uuid(p.0)),
             actor: row.actor,
             action: row.action,
-            source: AuditSource::parse(&row.source)
-                .ok_or_else(|| StoreError::Corrupt(format!("audit_events.source holds {:?}", row.source)))?,
+            source: AuditSource::parse(&row.source).ok_or_else(|| {
+                StoreError::Corrupt(format!("audit_events.source holds {:?}", row.source))
+            })?,
             from_status: row
                 .from_status
                 .as_deref()
@@ -366,18 +374,30 @@ impl Actor {
     /// A user acting through the API.
     #[must_use]
     pub fn api(user: impl Into<String>, request_id: Option<String>) -> Self {
-        Self { name: user.into(), source: AuditSource::Api, request_id }
+        Self {
+            name: user.into(),
+            source: AuditSource::Api,
+            request_id,
+        }
     }
 
     /// The drift-sync job.
     #[must_use]
     pub fn drift_sync() -> Self {
-        Self { name: "drift-sync".into(), source: AuditSource::DriftSync, request_id: None }
+        Self {
+            name: "drift-sync".into(),
+            source: AuditSource::DriftSync,
+            request_id: None,
+        }
     }
 
     /// The release that follows a subscription cancellation.
     #[must_use]
     pub fn cancellation() -> Self {
-        Self { name: "cancellation".into(), source: AuditSource::Cancellation, request_id: None }
+        Self {
+            name: "cancellation".into(),
+            source: AuditSource::Cancellation,
+            request_id: None,
+        }
     }
 }

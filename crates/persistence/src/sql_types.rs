@@ -19,20 +19,26 @@ use diesel::sqlite::Sqlite;
 use rust_decimal::Decimal;
 
 /// A UUID: `uuid` on PostgreSQL, hyphenated lower-case `TEXT` on SQLite.
-#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
 #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Uuid;
 
 /// A UTC instant: `timestamptz` on PostgreSQL, fixed-width RFC 3339 `TEXT` on SQLite
 /// (`2026-01-02T03:04:05.123456Z`), which sorts and compares correctly as text.
-#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
 #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Instant;
 
 /// An exact decimal: `numeric` on PostgreSQL, the decimal's canonical string on SQLite.
-#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
 #[diesel(postgres_type(oid = 1700, array_oid = 1231))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Amount;
@@ -73,7 +79,9 @@ impl ToSql<Uuid, Sqlite> for DbUuid {
 }
 
 impl FromSql<Uuid, Sqlite> for DbUuid {
-    fn from_sql(value: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
         Ok(Self(uuid::Uuid::parse_str(&text)?))
     }
@@ -99,9 +107,13 @@ impl ToSql<Instant, Sqlite> for DbTime {
 }
 
 impl FromSql<Instant, Sqlite> for DbTime {
-    fn from_sql(value: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
-        Ok(Self(DateTime::parse_from_rfc3339(&text)?.with_timezone(&Utc)))
+        Ok(Self(
+            DateTime::parse_from_rfc3339(&text)?.with_timezone(&Utc),
+        ))
     }
 }
 
@@ -134,7 +146,9 @@ impl ToSql<Amount, Sqlite> for DbMoney {
 }
 
 impl FromSql<Amount, Sqlite> for DbMoney {
-    fn from_sql(value: <Sqlite as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+    fn from_sql(
+        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
         Ok(Self(Decimal::from_str_exact(&text)?))
     }
@@ -165,20 +179,42 @@ fn decimal_to_pg_numeric(value: Decimal) -> PgNumeric {
     groups.reverse();
     let scale = u16::try_from(scale).unwrap_or_default();
     if groups.is_empty() {
-        return PgNumeric::Positive { weight: 0, scale, digits: groups };
+        return PgNumeric::Positive {
+            weight: 0,
+            scale,
+            digits: groups,
+        };
     }
     if value.is_sign_negative() {
-        PgNumeric::Negative { weight, scale, digits: groups }
+        PgNumeric::Negative {
+            weight,
+            scale,
+            digits: groups,
+        }
     } else {
-        PgNumeric::Positive { weight, scale, digits: groups }
+        PgNumeric::Positive {
+            weight,
+            scale,
+            digits: groups,
+        }
     }
 }
 
 /// The inverse of [`decimal_to_pg_numeric`]; refuses NaN and values a `Decimal` cannot hold.
-fn pg_numeric_to_decimal(value: &PgNumeric) -> Result<Decimal, Box<dyn std::error::Error + Send + Sync>> {
+fn pg_numeric_to_decimal(
+    value: &PgNumeric,
+) -> Result<Decimal, Box<dyn std::error::Error + Send + Sync>> {
     let (negative, weight, scale, digits) = match value {
-        PgNumeric::Positive { weight, scale, digits } => (false, *weight, *scale, digits),
-        PgNumeric::Negative { weight, scale, digits } => (true, *weight, *scale, digits),
+        PgNumeric::Positive {
+            weight,
+            scale,
+            digits,
+        } => (false, *weight, *scale, digits),
+        PgNumeric::Negative {
+            weight,
+            scale,
+            digits,
+        } => (true, *weight, *scale, digits),
         PgNumeric::NaN => return Err("NaN is not an amount".into()),
     };
     let mut mantissa: i128 = 0;
@@ -191,8 +227,15 @@ fn pg_numeric_to_decimal(value: &PgNumeric) -> Result<Decimal, Box<dyn std::erro
     // The last group sits at 10000^(weight - len + 1).
     let last_power = i32::from(weight) - i32::try_from(digits.len())? + 1;
     let mut decimal = if last_power >= 0 {
-        let factor = NBASE.checked_pow(u32::try_from(last_power)?).ok_or("numeric value too large")?;
-        Decimal::try_from_i128_with_scale(mantissa.checked_mul(factor).ok_or("numeric value too large")?, 0)?
+        let factor = NBASE
+            .checked_pow(u32::try_from(last_power)?)
+            .ok_or("numeric value too large")?;
+        Decimal::try_from_i128_with_scale(
+            mantissa
+                .checked_mul(factor)
+                .ok_or("numeric value too large")?,
+            0,
+        )?
     } else {
         Decimal::try_from_i128_with_scale(mantissa, u32::try_from(-last_power)? * 4)?
     };
@@ -210,13 +253,26 @@ mod tests {
     #[test]
     fn decimals_survive_the_numeric_wire_form() {
         for text in [
-            "0", "1", "1.15", "0.0075", "10000", "12345.6789", "99999999.9999", "-3.5",
-            "0.0001", "100000000", "20000.0001",
+            "0",
+            "1",
+            "1.15",
+            "0.0075",
+            "10000",
+            "12345.6789",
+            "99999999.9999",
+            "-3.5",
+            "0.0001",
+            "100000000",
+            "20000.0001",
         ] {
             let value = Decimal::from_str_exact(text).unwrap();
             let back = pg_numeric_to_decimal(&decimal_to_pg_numeric(value)).unwrap();
             assert_eq!(back, value, "{text}");
-            assert_eq!(back.to_string(), value.to_string(), "{text} keeps its scale");
+            assert_eq!(
+                back.to_string(),
+                value.to_string(),
+                "{text} keeps its scale"
+            );
         }
     }
 
@@ -226,7 +282,11 @@ mod tests {
         let value = Decimal::from_str_exact("12345.6789").unwrap();
         assert_eq!(
             decimal_to_pg_numeric(value),
-            PgNumeric::Positive { weight: 1, scale: 4, digits: vec![1, 2345, 6789] }
+            PgNumeric::Positive {
+                weight: 1,
+                scale: 4,
+                digits: vec![1, 2345, 6789]
+            }
         );
     }
 

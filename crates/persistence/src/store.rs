@@ -90,12 +90,12 @@ impl DatabaseUrl {
                 "SQLite needs a file path (an in-memory database is not shared between connections)".into(),
             ));
         }
-        if let Some((scheme, _)) = raw.split_once("://") {
-            if scheme != "sqlite" {
-                return Err(StoreError::BadUrl(format!(
-                    "unknown scheme {scheme:?}: use postgres://… or a SQLite file path"
-                )));
-            }
+        if let Some((scheme, _)) = raw.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(StoreError::BadUrl(format!(
+                "unknown scheme {scheme:?}: use postgres://… or a SQLite file path"
+            )));
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
@@ -130,7 +130,9 @@ fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let (authority, tail) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, t)| (a, Some(t)));
     let redacted_authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _password)) => format!("{user}:***@{host}"),
@@ -184,7 +186,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend()).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
     }
 }
 
@@ -283,7 +287,9 @@ impl Store {
         match tokio::spawn(op(self.clone())).await {
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(join) => Err(StoreError::Unavailable(format!("database task stopped: {join}"))),
+            Err(join) => Err(StoreError::Unavailable(format!(
+                "database task stopped: {join}"
+            ))),
         }
     }
 }
@@ -317,10 +323,11 @@ pub(crate) type SqliteObject = Object<SqliteConn>;
 
 fn ensure_parent_dir(path: &Path) -> StoreResult<()> {
     match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
-            .map_err(|e| {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|e| {
                 StoreError::Unavailable(format!("cannot create folder {}: {e}", parent.display()))
-            }),
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -420,7 +427,12 @@ mod tests {
             DatabaseUrl::parse("postgresql://h/db").unwrap().backend(),
             Backend::Postgres
         );
-        for sqlite in ["data/x.db", "sqlite://data/x.db", "sqlite:data/x.db", "file:data/x.db"] {
+        for sqlite in [
+            "data/x.db",
+            "sqlite://data/x.db",
+            "sqlite:data/x.db",
+            "file:data/x.db",
+        ] {
             assert_eq!(
                 DatabaseUrl::parse(sqlite).unwrap(),
                 DatabaseUrl::Sqlite(PathBuf::from("data/x.db")),
@@ -428,14 +440,23 @@ mod tests {
             );
         }
         assert!(matches!(DatabaseUrl::parse(""), Err(StoreError::BadUrl(_))));
-        assert!(matches!(DatabaseUrl::parse("sqlite::memory:"), Err(StoreError::BadUrl(_))));
-        assert!(matches!(DatabaseUrl::parse("mysql://h/db"), Err(StoreError::BadUrl(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite::memory:"),
+            Err(StoreError::BadUrl(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("mysql://h/db"),
+            Err(StoreError::BadUrl(_))
+        ));
     }
 
     #[test]
     fn redaction_hides_only_the_password() {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/numbers").unwrap();
-        assert_eq!(url.redacted(), "postgres://app:***@db.internal:5432/numbers");
+        assert_eq!(
+            url.redacted(),
+            "postgres://app:***@db.internal:5432/numbers"
+        );
         assert!(!format!("{url:?}").contains("s3cret"));
         let plain = DatabaseUrl::parse("postgres://db/numbers").unwrap();
         assert_eq!(plain.redacted(), "postgres://db/numbers");

@@ -188,16 +188,15 @@ impl Keyring {
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(plaintext);
 
-        let aad = associated_data(&bytes[..AAD_PREFIX_LEN], owner);
-        let tag = self
-            .current
-            .aead
-            .seal_in_place_separate_tag(
+        let (header, body) = bytes.split_at_mut(HEADER_LEN);
+        let tag = with_associated_data(&header[..AAD_PREFIX_LEN], owner, |aad| {
+            self.current.aead.seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad.as_slice()),
-                &mut bytes[HEADER_LEN..],
+                Aad::from(aad),
+                body,
             )
-            .map_err(|_| SealError::Encryption)?;
+        })
+        .map_err(|_| SealError::Encryption)?;
         bytes.extend_from_slice(tag.as_ref());
         Ok(SealedSecret::from_parts_unchecked(std::mem::take(
             &mut *bytes,
@@ -218,28 +217,29 @@ impl Keyring {
         owner: &str,
     ) -> Result<Zeroizing<Vec<u8>>, OpenError> {
         let key_id = sealed.key_id();
-        let aad = associated_data(sealed.aad_prefix(), owner);
-        let mut key_found = false;
-        // Ids are 64-bit, so two configured keys sharing one is practically impossible; if it
-        // ever happens, each candidate is tried and authentication picks the right one.
-        for slot in self.slots().filter(|slot| slot.id == key_id) {
-            key_found = true;
-            let mut buffer = Zeroizing::new(sealed.ciphertext_and_tag().to_vec());
-            let opened = slot.aead.open_in_place(
-                Nonce::assume_unique_for_key(sealed.nonce()),
-                Aad::from(aad.as_slice()),
-                &mut buffer,
-            );
-            if let Ok(plaintext) = opened {
-                let len = plaintext.len();
-                buffer.truncate(len);
-                return Ok(buffer);
+        with_associated_data(sealed.aad_prefix(), owner, |aad| {
+            let mut key_found = false;
+            // Ids are 64-bit, so two configured keys sharing one is practically impossible; if
+            // it ever happens, each candidate is tried and authentication picks the right one.
+            for slot in self.slots().filter(|slot| slot.id == key_id) {
+                key_found = true;
+                let mut buffer = Zeroizing::new(sealed.ciphertext_and_tag().to_vec());
+                let opened = slot.aead.open_in_place(
+                    Nonce::assume_unique_for_key(sealed.nonce()),
+                    Aad::from(aad),
+                    &mut buffer,
+                );
+                if let Ok(plaintext) = opened {
+                    let len = plaintext.len();
+                    buffer.truncate(len);
+                    return Ok(buffer);
+                }
             }
-        }
-        Err(if key_found {
-            OpenError::AuthenticationFailed { key_id }
-        } else {
-            OpenError::UnknownKey { key_id }
+            Err(if key_found {
+                OpenError::AuthenticationFailed { key_id }
+            } else {
+                OpenError::UnknownKey { key_id }
+            })
         })
     }
 
@@ -289,12 +289,23 @@ impl fmt::Debug for Keyring {
     }
 }
 
-/// `version || key id || owner`: binds the blob's header and its owner to the ciphertext.
-fn associated_data(prefix: &[u8], owner: &str) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(prefix.len() + owner.len());
-    aad.extend_from_slice(prefix);
-    aad.extend_from_slice(owner.as_bytes());
-    aad
+/// Calls `f` with the associated data `version || key id || owner`, which binds the blob's
+/// header and its owner to the ciphertext. Built on the stack for the usual short owners
+/// (account SIDs, row ids) so sealing and opening do not allocate for it.
+fn with_associated_data<R>(prefix: &[u8], owner: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+    const INLINE: usize = 128;
+    let len = prefix.len() + owner.len();
+    if len <= INLINE {
+        let mut inline = [0u8; INLINE];
+        inline[..prefix.len()].copy_from_slice(prefix);
+        inline[prefix.len()..len].copy_from_slice(owner.as_bytes());
+        f(&inline[..len])
+    } else {
+        let mut heap = Vec::with_capacity(len);
+        heap.extend_from_slice(prefix);
+        heap.extend_from_slice(owner.as_bytes());
+        f(&heap)
+    }
 }
 
 /// Reads an environment variable into a buffer wiped on drop; `None` if unset.

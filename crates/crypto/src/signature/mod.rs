@@ -171,25 +171,59 @@ pub fn validate_json(
     validator::validate_json(&[auth_token], url, body, header)
 }
 
+/// One form parameter, with the first bytes of its key as an integer for sorting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pair<'a> {
+    key_prefix: u64,
+    key: &'a str,
+    value: &'a str,
+}
+
+/// The first 8 bytes of `key`, zero-padded, as a big-endian integer. If two prefixes differ,
+/// they order the keys exactly as comparing the whole keys would (a shorter key pads with
+/// zeros, which never sort after a real byte); only equal prefixes need the full comparison.
+fn key_prefix(key: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let len = key.len().min(8);
+    bytes[..len].copy_from_slice(&key.as_bytes()[..len]);
+    u64::from_be_bytes(bytes)
+}
+
 /// Form parameters in signing order: sorted by key then value (byte order, which is code-point
 /// order for UTF-8), exact duplicates removed.
-fn canonical_params<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Vec<(&str, &str)> {
-    let mut pairs: Vec<(&str, &str)> = params
+///
+/// Sorting compares the integer key prefixes first: for a voice webhook's ~20 fields in an
+/// arbitrary order this is several times faster than comparing string slices, whose per-call
+/// overhead otherwise costs more than the HMAC itself.
+fn canonical_params<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Vec<Pair<'_>> {
+    let mut pairs: Vec<Pair<'_>> = params
         .iter()
-        .map(|(key, value)| (key.as_ref(), value.as_ref()))
+        .map(|(key, value)| Pair {
+            key_prefix: key_prefix(key.as_ref()),
+            key: key.as_ref(),
+            value: value.as_ref(),
+        })
         .collect();
-    pairs.sort_unstable();
-    pairs.dedup();
+    pairs.sort_unstable_by(|a, b| {
+        a.key_prefix
+            .cmp(&b.key_prefix)
+            .then_with(|| a.key.cmp(b.key))
+            .then_with(|| a.value.cmp(b.value))
+    });
+    pairs.dedup_by(|a, b| a.key == b.key && a.value == b.value);
     pairs
 }
 
 /// HMAC-SHA1 of `url` followed by the canonical params, keyed with `token`.
-fn digest(token: &[u8], url: &str, pairs: &[(&str, &str)]) -> [u8; DIGEST_LEN] {
+///
+/// The pairs are fed to the HMAC piece by piece; copying them into one buffer first measured
+/// no faster.
+fn digest(token: &[u8], url: &str, pairs: &[Pair<'_>]) -> [u8; DIGEST_LEN] {
     let mut mac = HmacSha1::new_from_slice(token).expect("HMAC accepts keys of any length");
     mac.update(url.as_bytes());
-    for (key, value) in pairs {
-        mac.update(key.as_bytes());
-        mac.update(value.as_bytes());
+    for pair in pairs {
+        mac.update(pair.key.as_bytes());
+        mac.update(pair.value.as_bytes());
     }
     mac.finalize().into_bytes().into()
 }
@@ -197,6 +231,13 @@ fn digest(token: &[u8], url: &str, pairs: &[(&str, &str)]) -> [u8; DIGEST_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plain(pairs: &[Pair<'_>]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|pair| (pair.key.to_owned(), pair.value.to_owned()))
+            .collect()
+    }
 
     #[test]
     fn canonical_params_sort_keys_then_values_and_drop_exact_repeats() {
@@ -207,17 +248,44 @@ mod tests {
             ("Digits", "1234"),
             ("Digits", "1234"),
             ("a", "1"),
+            ("CallerCountry", "US"),
+            ("CallerCity", "X"),
+            ("Caller", "+1"),
         ];
-        assert_eq!(
-            canonical_params(&params),
-            vec![
-                ("Digits", "1234"),
-                ("Digits", "5678"),
-                ("a", "1"),
-                ("a", "9"),
-                ("b", "2")
-            ]
-        );
+        let expected = [
+            ("Caller", "+1"),
+            ("CallerCity", "X"),
+            ("CallerCountry", "US"),
+            ("Digits", "1234"),
+            ("Digits", "5678"),
+            ("a", "1"),
+            ("a", "9"),
+            ("b", "2"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(plain(&canonical_params(&params)), expected);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_order_equals_plain_string_order(
+            params in proptest::collection::vec(
+                ("(Call|Caller|\\x00|a|\\PC){0,4}", "[ab\\x00]{0,2}"),
+                0..30,
+            )
+        ) {
+            // Reference: the obvious sort of owned strings, duplicates removed.
+            let reference: Vec<(String, String)> = params
+                .iter()
+                .cloned()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            proptest::prop_assert_eq!(plain(&canonical_params(&params)), reference);
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PortEdit {
     /// The URL as given.
-    None,
+    AsGiven,
     /// The URL had an explicit port (`:1234`), removed.
     Removed,
     /// The URL had no port; the scheme's default (`:443` for https, `:80` otherwise) was
@@ -24,7 +24,7 @@ pub enum PortEdit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QuoteEdit {
     /// The query as given.
-    None,
+    AsGiven,
     /// Every `'` in the query written as `%27` (what a WHATWG URL serialiser does).
     Encoded,
     /// Every `%27` in the query written as `'` (what Node's legacy `querystring` round trip
@@ -123,7 +123,7 @@ fn layout(url: &str) -> Layout {
 pub(crate) fn candidates(url: &str) -> Vec<(Cow<'_, str>, PortEdit, QuoteEdit)> {
     let parts = layout(url);
     let mut port_variants: Vec<(Cow<'_, str>, PortEdit)> =
-        vec![(Cow::Borrowed(url), PortEdit::None)];
+        vec![(Cow::Borrowed(url), PortEdit::AsGiven)];
     match (parts.port, parts.default_port) {
         (Some((start, end)), _) => {
             let mut edited = String::with_capacity(url.len());
@@ -153,7 +153,7 @@ pub(crate) fn candidates(url: &str) -> Vec<(Cow<'_, str>, PortEdit, QuoteEdit)> 
                 .then(|| splice(&variant, start, end, &query.replace("%27", "'")));
             (encoded, decoded)
         });
-        all.push((variant, port_edit, QuoteEdit::None));
+        all.push((variant, port_edit, QuoteEdit::AsGiven));
         if let Some((encoded, decoded)) = quote_variants {
             all.extend(encoded.map(|url| (Cow::Owned(url), port_edit, QuoteEdit::Encoded)));
             all.extend(decoded.map(|url| (Cow::Owned(url), port_edit, QuoteEdit::Decoded)));
@@ -196,13 +196,13 @@ mod tests {
             vec![
                 (
                     "https://user:pa:ss@Host.example/p?q=1#f".to_owned(),
-                    PortEdit::None,
-                    QuoteEdit::None
+                    PortEdit::AsGiven,
+                    QuoteEdit::AsGiven
                 ),
                 (
                     "https://user:pa:ss@Host.example:443/p?q=1#f".to_owned(),
                     PortEdit::DefaultAdded,
-                    QuoteEdit::None
+                    QuoteEdit::AsGiven
                 ),
             ]
         );

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use subtle::ConstantTimeEq as _;
 
 use super::url::{self, PortEdit, QuoteEdit};
-use super::{DIGEST_LEN, SignatureError, body_sha256_hex, canonical_params, digest};
+use super::{DIGEST_LEN, Pair, SignatureError, body_sha256_hex, canonical_params, digest};
 
 /// Which token and which URL form a valid signature matched.
 ///
@@ -196,7 +196,7 @@ fn decode_header(header: Option<&str>) -> Result<[u8; DIGEST_LEN], SignatureErro
 fn find_match<T: TokenBytes>(
     tokens: &[T],
     url: &str,
-    pairs: &[(&str, &str)],
+    pairs: &[Pair<'_>],
     expected: &[u8; DIGEST_LEN],
 ) -> Option<SignatureMatch> {
     let matching_token = |candidate: &str| {
@@ -207,8 +207,8 @@ fn find_match<T: TokenBytes>(
     if let Some(token_index) = matching_token(url) {
         return Some(SignatureMatch {
             token_index,
-            port_edit: PortEdit::None,
-            quote_edit: QuoteEdit::None,
+            port_edit: PortEdit::AsGiven,
+            quote_edit: QuoteEdit::AsGiven,
         });
     }
     // The variants are only built when the common case (URL as given) failed.

@@ -4,12 +4,12 @@ use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
 use diesel_async::RunQueryDsl as _;
 use numbers_domain::{NumberStatus, PhoneNumberId, TenantId};
 
+use crate::Store;
 use crate::error::StoreResult;
 use crate::models::{Actor, AuditEvent, AuditEventRow};
 use crate::schema::audit_events;
 use crate::sql_types::{DbTime, DbUuid};
 use crate::store::with_conn;
-use crate::Store;
 
 /// Audit event repository.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +42,10 @@ impl AuditEventRow {
         detail: Option<String>,
     ) -> Self {
         let (from_status, to_status) = match statuses {
-            Some((from, to)) => (from.map(|s| s.as_str().to_owned()), Some(to.as_str().to_owned())),
+            Some((from, to)) => (
+                from.map(|s| s.as_str().to_owned()),
+                Some(to.as_str().to_owned()),
+            ),
             None => (None, None),
         };
         Self {
@@ -78,7 +81,10 @@ impl AuditEvents<'_> {
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
-                    diesel::insert_into(audit_events::table).values(&row).execute(conn).await?;
+                    diesel::insert_into(audit_events::table)
+                        .values(&row)
+                        .execute(conn)
+                        .await?;
                 });
                 AuditEvent::try_from(row)
             })
@@ -89,7 +95,11 @@ impl AuditEvents<'_> {
     ///
     /// # Errors
     /// [`crate::StoreError`] when the database fails.
-    pub async fn list_for_tenant(&self, tenant_id: TenantId, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+    pub async fn list_for_tenant(
+        &self,
+        tenant_id: TenantId,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
         self.store
             .detached(move |store| async move {
                 let rows: Vec<AuditEventRow> = with_conn!(store, |conn| {
@@ -110,7 +120,10 @@ impl AuditEvents<'_> {
     ///
     /// # Errors
     /// [`crate::StoreError`] when the database fails.
-    pub async fn list_for_number(&self, phone_number_id: PhoneNumberId) -> StoreResult<Vec<AuditEvent>> {
+    pub async fn list_for_number(
+        &self,
+        phone_number_id: PhoneNumberId,
+    ) -> StoreResult<Vec<AuditEvent>> {
         self.store
             .detached(move |store| async move {
                 let rows: Vec<AuditEventRow> = with_conn!(store, |conn| {

@@ -1,15 +1,17 @@
 //! Channels.
 
-use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+};
 use diesel_async::RunQueryDsl as _;
 use numbers_domain::{ChannelId, ChannelKind, TenantId};
 
+use crate::Store;
 use crate::error::StoreResult;
 use crate::models::{Channel, ChannelRow};
 use crate::schema::channels;
 use crate::sql_types::{DbTime, DbUuid};
 use crate::store::with_conn;
-use crate::Store;
 
 /// Channel repository. Every lookup is scoped to a tenant.
 #[derive(Debug, Clone, Copy)]
@@ -47,7 +49,10 @@ impl Channels<'_> {
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
-                    diesel::insert_into(channels::table).values(&row).execute(conn).await?;
+                    diesel::insert_into(channels::table)
+                        .values(&row)
+                        .execute(conn)
+                        .await?;
                 });
                 Ok(Channel::from(row))
             })

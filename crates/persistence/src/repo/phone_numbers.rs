@@ -5,19 +5,21 @@
 //! meantime, and writes the audit event in the same transaction.
 
 use chrono::{DateTime, Utc};
-use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+};
 use diesel_async::RunQueryDsl as _;
 use numbers_domain::{
     Capabilities, ChannelId, E164, IsoCountry, Money, NumberStatus, NumberType, PhoneNumberId,
     QuotaDecision, ReleaseReason, TenantId, check_quota,
 };
 
+use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{Actor, AuditEventRow, PhoneNumberRecord, PhoneNumberRow};
 use crate::schema::{audit_events, phone_numbers, pricing_tiers, subscriptions, tenants};
 use crate::sql_types::{DbMoney, DbTime, DbUuid};
 use crate::store::{with_conn, write_tx};
-use crate::Store;
 
 /// Phone number repository.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +50,7 @@ pub struct NewReservation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reservation {
     /// A `pending` row now holds one slot of the tenant's quota.
-    Reserved(PhoneNumberRecord),
+    Reserved(Box<PhoneNumberRecord>),
     /// The plan is full; nothing was written.
     QuotaExceeded {
         /// Live numbers the tenant holds.
@@ -258,7 +260,7 @@ impl PhoneNumbers<'_> {
                     }
                     diesel::insert_into(phone_numbers::table).values(&row).execute(conn).await?;
                     diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                    Ok(Reservation::Reserved(PhoneNumberRecord::try_from(row)?))
+                    Ok(Reservation::Reserved(Box::new(PhoneNumberRecord::try_from(row)?)))
                 })
             })
             .await
@@ -357,7 +359,14 @@ impl PhoneNumbers<'_> {
             purchased_at: Some(purchased.purchased_at),
             ..Changes::default()
         };
-        self.transition(id, NumberStatus::Active, changes, actor, "purchase.completed").await
+        self.transition(
+            id,
+            NumberStatus::Active,
+            changes,
+            actor,
+            "purchase.completed",
+        )
+        .await
     }
 
     /// `pending` → `failed` with Twilio's error code.
@@ -370,17 +379,31 @@ impl PhoneNumbers<'_> {
         failure_code: Option<i32>,
         actor: &Actor,
     ) -> StoreResult<PhoneNumberRecord> {
-        let changes = Changes { failure_code, ..Changes::default() };
-        self.transition(id, NumberStatus::Failed, changes, actor, "purchase.failed").await
+        let changes = Changes {
+            failure_code,
+            ..Changes::default()
+        };
+        self.transition(id, NumberStatus::Failed, changes, actor, "purchase.failed")
+            .await
     }
 
     /// `active` → `releasing` (or `releasing` again, for a retry).
     ///
     /// # Errors
     /// As [`PhoneNumbers::transition`].
-    pub async fn mark_releasing(&self, id: PhoneNumberId, actor: &Actor) -> StoreResult<PhoneNumberRecord> {
-        self.transition(id, NumberStatus::Releasing, Changes::default(), actor, "release.started")
-            .await
+    pub async fn mark_releasing(
+        &self,
+        id: PhoneNumberId,
+        actor: &Actor,
+    ) -> StoreResult<PhoneNumberRecord> {
+        self.transition(
+            id,
+            NumberStatus::Releasing,
+            Changes::default(),
+            actor,
+            "release.started",
+        )
+        .await
     }
 
     /// `releasing` (or an unsettled `pending`) → `released`.
@@ -398,7 +421,14 @@ impl PhoneNumbers<'_> {
             release_reason: Some(reason),
             ..Changes::default()
         };
-        self.transition(id, NumberStatus::Released, changes, actor, "release.completed").await
+        self.transition(
+            id,
+            NumberStatus::Released,
+            changes,
+            actor,
+            "release.completed",
+        )
+        .await
     }
 
     /// Attaches an `active` number to a channel (or detaches it with `None`) and records the
@@ -445,17 +475,29 @@ impl PhoneNumbers<'_> {
                         .first(conn)
                         .await
                         .optional()?;
-                    let record = PhoneNumberRecord::try_from(row.ok_or(StoreError::NotFound("phone number"))?)?;
+                    let record = PhoneNumberRecord::try_from(
+                        row.ok_or(StoreError::NotFound("phone number"))?,
+                    )?;
                     if changed != 1 {
-                        return Err(StoreError::InvalidTransition(numbers_domain::TransitionError {
-                            from: record.status,
-                            to: NumberStatus::Active,
-                        }));
+                        return Err(StoreError::InvalidTransition(
+                            numbers_domain::TransitionError {
+                                from: record.status,
+                                to: NumberStatus::Active,
+                            },
+                        ));
                     }
-                    let action = if channel_id.is_some() { "channel.attached" } else { "channel.detached" };
+                    let action = if channel_id.is_some() {
+                        "channel.attached"
+                    } else {
+                        "channel.detached"
+                    };
                     let detail = channel_id.map(|c| format!("{{\"channel_id\":\"{c}\"}}"));
-                    let audit = AuditEventRow::new(tenant_id, Some(id), &actor, action, None, detail);
-                    diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
+                    let audit =
+                        AuditEventRow::new(tenant_id, Some(id), &actor, action, None, detail);
+                    diesel::insert_into(audit_events::table)
+                        .values(&audit)
+                        .execute(conn)
+                        .await?;
                     Ok(record)
                 })
             })
@@ -466,7 +508,11 @@ impl PhoneNumbers<'_> {
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
-    pub async fn get(&self, tenant_id: TenantId, id: PhoneNumberId) -> StoreResult<Option<PhoneNumberRecord>> {
+    pub async fn get(
+        &self,
+        tenant_id: TenantId,
+        id: PhoneNumberId,
+    ) -> StoreResult<Option<PhoneNumberRecord>> {
         self.store
             .detached(move |store| async move {
                 let row: Option<PhoneNumberRow> = with_conn!(store, |conn| {
@@ -543,8 +589,9 @@ impl PhoneNumbers<'_> {
                         .order((phone_numbers::created_at, phone_numbers::id))
                         .into_boxed();
                     query = match filter {
-                        StatusFilter::NotReleased => query
-                            .filter(phone_numbers::status.ne(NumberStatus::Released.as_str())),
+                        StatusFilter::NotReleased => {
+                            query.filter(phone_numbers::status.ne(NumberStatus::Released.as_str()))
+                        }
                         StatusFilter::Only(status) => {
                             query.filter(phone_numbers::status.eq(status.as_str()))
                         }

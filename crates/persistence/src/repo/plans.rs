@@ -1,15 +1,17 @@
 //! Plans (the `pricing_tiers` table).
 
-use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+};
 use diesel_async::RunQueryDsl as _;
 use numbers_domain::PlanId;
 
+use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{Plan, PlanRow};
 use crate::schema::pricing_tiers;
 use crate::sql_types::{DbTime, DbUuid};
 use crate::store::with_conn;
-use crate::Store;
 
 /// Plan repository.
 #[derive(Debug, Clone, Copy)]
@@ -24,8 +26,9 @@ impl Plans<'_> {
     /// [`StoreError::Conflict`] when the name is taken; [`StoreError::Corrupt`] when the quota
     /// does not fit the column.
     pub async fn create(&self, name: &str, quota_phone_numbers: u32) -> StoreResult<Plan> {
-        let quota = i32::try_from(quota_phone_numbers)
-            .map_err(|_| StoreError::Corrupt(format!("quota {quota_phone_numbers} is too large")))?;
+        let quota = i32::try_from(quota_phone_numbers).map_err(|_| {
+            StoreError::Corrupt(format!("quota {quota_phone_numbers} is too large"))
+        })?;
         let row = PlanRow {
             id: DbUuid(PlanId::new().as_uuid()),
             name: name.to_owned(),
@@ -35,7 +38,10 @@ impl Plans<'_> {
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
-                    diesel::insert_into(pricing_tiers::table).values(&row).execute(conn).await?;
+                    diesel::insert_into(pricing_tiers::table)
+                        .values(&row)
+                        .execute(conn)
+                        .await?;
                 });
                 Plan::try_from(row)
             })

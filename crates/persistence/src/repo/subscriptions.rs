@@ -1,16 +1,18 @@
 //! Subscriptions.
 
 use chrono::{DateTime, Utc};
-use diesel::{ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
+use diesel::{
+    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+};
 use diesel_async::RunQueryDsl as _;
 use numbers_domain::{PlanId, SubscriptionId, SubscriptionStatus, TenantId};
 
+use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{Plan, PlanRow, Subscription, SubscriptionRow};
 use crate::schema::{pricing_tiers, subscriptions};
 use crate::sql_types::{DbTime, DbUuid};
 use crate::store::with_conn;
-use crate::Store;
 
 /// Subscription repository.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +47,10 @@ impl Subscriptions<'_> {
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
-                    diesel::insert_into(subscriptions::table).values(&row).execute(conn).await?;
+                    diesel::insert_into(subscriptions::table)
+                        .values(&row)
+                        .execute(conn)
+                        .await?;
                 });
                 Subscription::try_from(row)
             })

@@ -4,12 +4,12 @@ use diesel::{OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
 use diesel_async::RunQueryDsl as _;
 use numbers_domain::TenantId;
 
+use crate::Store;
 use crate::error::StoreResult;
 use crate::models::{Tenant, TenantRow};
 use crate::schema::tenants;
 use crate::sql_types::{DbTime, DbUuid};
 use crate::store::with_conn;
-use crate::Store;
 
 /// Tenant repository.
 #[derive(Debug, Clone, Copy)]
@@ -31,11 +31,18 @@ impl Tenants<'_> {
     /// # Errors
     /// [`crate::StoreError::Conflict`] when the id exists.
     pub async fn create_with_id(&self, id: TenantId, name: &str) -> StoreResult<Tenant> {
-        let row = TenantRow { id: DbUuid(id.as_uuid()), name: name.to_owned(), created_at: DbTime(super::now()) };
+        let row = TenantRow {
+            id: DbUuid(id.as_uuid()),
+            name: name.to_owned(),
+            created_at: DbTime(super::now()),
+        };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
-                    diesel::insert_into(tenants::table).values(&row).execute(conn).await?;
+                    diesel::insert_into(tenants::table)
+                        .values(&row)
+                        .execute(conn)
+                        .await?;
                 });
                 Ok(Tenant::from(row))
             })

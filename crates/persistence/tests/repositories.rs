@@ -1,0 +1,313 @@
+//! Every repository operation, against PostgreSQL and SQLite.
+
+mod support;
+
+use chrono::{Duration, SubsecRound as _, Utc};
+use numbers_domain::{
+    AuditSource, Capabilities, ChannelKind, NumberStatus, PhoneNumberId, ReleaseReason,
+    SubscriptionId, SubscriptionStatus, TenantId,
+};
+use numbers_persistence::{
+    Actor, Conflict, NewAuditEvent, NewChannel, Purchased, Reservation, StatusFilter, StoreError,
+    both_backends,
+};
+use support::{actor, number, reservation, tenant_with_quota, voice_channel};
+
+fn purchased(sid: &str) -> Purchased {
+    Purchased {
+        twilio_sid: sid.into(),
+        friendly_name: Some("(415) 555-0001".into()),
+        capabilities: Capabilities {
+            voice: true,
+            sms: true,
+            mms: false,
+            fax: false,
+        },
+        monthly_price_usd: Some("1.15".parse().unwrap()),
+        voice_url: "https://api.example/webhooks/twilio/voice".into(),
+        status_callback_url: "https://api.example/webhooks/twilio/status".into(),
+        purchased_at: Utc::now(),
+    }
+}
+
+async fn reserve_one(
+    store: &numbers_persistence::Store,
+    tenant: TenantId,
+    n: u32,
+) -> numbers_persistence::PhoneNumberRecord {
+    match store
+        .phone_numbers()
+        .reserve(reservation(tenant, number(n)), &actor())
+        .await
+        .unwrap()
+    {
+        Reservation::Reserved(record) => *record,
+        other => panic!("expected a reservation, got {other:?}"),
+    }
+}
+
+both_backends! {
+    async fn tenants_are_created_read_and_listed(db) {
+        let tenants = db.store.tenants();
+        let a = tenants.create("Acme").await.unwrap();
+        let b = tenants.create_with_id(TenantId::new(), "Globex").await.unwrap();
+        assert_eq!(tenants.get(a.id).await.unwrap(), Some(a.clone()));
+        assert_eq!(tenants.get(TenantId::new()).await.unwrap(), None);
+        let listed = tenants.list().await.unwrap();
+        assert_eq!(listed, vec![a.clone(), b]);
+        let duplicate = tenants.create_with_id(a.id, "Again").await;
+        assert!(matches!(duplicate, Err(StoreError::Conflict(Conflict::Duplicate(_)))), "{duplicate:?}");
+    }
+
+    async fn plans_are_created_and_found_by_id_and_name(db) {
+        let plans = db.store.plans();
+        let starter = plans.create("starter", 5).await.unwrap();
+        let pro = plans.create("pro", 50).await.unwrap();
+        assert_eq!(starter.quota_phone_numbers, 5);
+        assert_eq!(plans.get(starter.id).await.unwrap(), Some(starter.clone()));
+        assert_eq!(plans.get_by_name("pro").await.unwrap(), Some(pro.clone()));
+        assert_eq!(plans.get_by_name("missing").await.unwrap(), None);
+        assert_eq!(plans.list().await.unwrap(), vec![pro, starter]);
+        assert!(matches!(plans.create("starter", 1).await, Err(StoreError::Conflict(_))));
+    }
+
+    async fn subscriptions_track_status_and_cancellation(db) {
+        let store = &db.store;
+        let tenant = store.tenants().create("Acme").await.unwrap();
+        let plan = store.plans().create("starter", 5).await.unwrap();
+        let period_end = (Utc::now() + Duration::days(30)).trunc_subsecs(6);
+        let sub = store
+            .subscriptions()
+            .create(tenant.id, plan.id, SubscriptionStatus::Trialing, period_end)
+            .await
+            .unwrap();
+        assert_eq!(sub.current_period_end, period_end);
+        assert_eq!(store.subscriptions().get(sub.id).await.unwrap(), Some(sub.clone()));
+        assert_eq!(store.subscriptions().list_for_tenant(tenant.id).await.unwrap(), vec![sub.clone()]);
+        let (current, current_plan) = store.subscriptions().current_for_tenant(tenant.id).await.unwrap().unwrap();
+        assert_eq!((current.id, current_plan.id), (sub.id, plan.id));
+
+        let past_due = store.subscriptions().set_status(sub.id, SubscriptionStatus::PastDue).await.unwrap();
+        assert_eq!(past_due.status, SubscriptionStatus::PastDue);
+        assert_eq!(store.subscriptions().current_for_tenant(tenant.id).await.unwrap(), None);
+
+        // Cancellation at the end of the period is not due before that moment.
+        let canceled = store.subscriptions().cancel(tenant.id, sub.id, period_end).await.unwrap();
+        assert_eq!(canceled.status, SubscriptionStatus::Canceled);
+        assert_eq!(canceled.canceled_at, Some(period_end));
+        assert!(store.subscriptions().cancellations_due(Utc::now()).await.unwrap().is_empty());
+        let due = store.subscriptions().cancellations_due(period_end + Duration::seconds(1)).await.unwrap();
+        assert_eq!(due.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sub.id]);
+
+        // Another tenant cannot cancel it; unknown ids are not found.
+        let other = store.tenants().create("Globex").await.unwrap();
+        assert!(matches!(
+            store.subscriptions().cancel(other.id, sub.id, Utc::now()).await,
+            Err(StoreError::NotFound("subscription"))
+        ));
+        assert!(matches!(
+            store.subscriptions().set_status(SubscriptionId::new(), SubscriptionStatus::Active).await,
+            Err(StoreError::NotFound("subscription"))
+        ));
+        let orphan = store
+            .subscriptions()
+            .create(TenantId::new(), plan.id, SubscriptionStatus::Active, period_end)
+            .await;
+        assert!(matches!(orphan, Err(StoreError::MissingReference(_))), "{orphan:?}");
+    }
+
+    async fn channels_are_scoped_to_their_tenant(db) {
+        let store = &db.store;
+        let acme = store.tenants().create("Acme").await.unwrap();
+        let globex = store.tenants().create("Globex").await.unwrap();
+        let voice = voice_channel(store, acme.id).await;
+        let chat = store
+            .channels()
+            .create(NewChannel {
+                tenant_id: acme.id,
+                kind: ChannelKind::Other("chat".into()),
+                name: "Web chat".into(),
+                agent_stream_url: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.channels().get(acme.id, voice.id).await.unwrap(), Some(voice.clone()));
+        assert_eq!(store.channels().get(globex.id, voice.id).await.unwrap(), None);
+        assert_eq!(store.channels().get_any(voice.id).await.unwrap(), Some(voice.clone()));
+        assert_eq!(store.channels().list(acme.id).await.unwrap(), vec![voice, chat]);
+        assert!(store.channels().list(globex.id).await.unwrap().is_empty());
+    }
+
+    async fn a_number_goes_through_its_whole_lifecycle_with_audit_events(db) {
+        let store = &db.store;
+        let (tenant, _) = tenant_with_quota(store, 3).await;
+        let channel = voice_channel(store, tenant.id).await;
+        let pending = reserve_one(store, tenant.id, 1).await;
+        assert_eq!(pending.status, NumberStatus::Pending);
+        assert_eq!(pending.monthly_price_usd.map(|m| m.to_string()), Some("1.15".into()));
+        assert_eq!(store.phone_numbers().get(tenant.id, pending.id).await.unwrap(), Some(pending.clone()));
+
+        let active = store.phone_numbers().mark_active(pending.id, purchased("PN1"), &actor()).await.unwrap();
+        assert_eq!(active.status, NumberStatus::Active);
+        assert_eq!(active.twilio_sid.as_deref(), Some("PN1"));
+        assert!(active.capabilities.voice && active.capabilities.sms && !active.capabilities.mms);
+        assert!(active.purchased_at.is_some());
+
+        let attached = store
+            .phone_numbers()
+            .set_channel(tenant.id, active.id, Some(channel.id), "https://x/voice?channel_id=1".into(), "https://x/status?channel_id=1".into(), &actor())
+            .await
+            .unwrap();
+        assert_eq!(attached.channel_id, Some(channel.id));
+        assert_eq!(attached.voice_url.as_deref(), Some("https://x/voice?channel_id=1"));
+        let detached = store
+            .phone_numbers()
+            .set_channel(tenant.id, active.id, None, "https://x/voice".into(), "https://x/status".into(), &actor())
+            .await
+            .unwrap();
+        assert_eq!(detached.channel_id, None);
+
+        let releasing = store.phone_numbers().mark_releasing(active.id, &actor()).await.unwrap();
+        assert_eq!(releasing.status, NumberStatus::Releasing);
+        let retried = store.phone_numbers().mark_releasing(active.id, &Actor::drift_sync()).await.unwrap();
+        assert_eq!(retried.status, NumberStatus::Releasing);
+        let released = store.phone_numbers().mark_released(active.id, ReleaseReason::User, &actor()).await.unwrap();
+        assert_eq!(released.status, NumberStatus::Released);
+        assert_eq!(released.release_reason, Some(ReleaseReason::User));
+        assert!(released.released_at.is_some());
+        // Fields set earlier survive later transitions.
+        assert_eq!(released.twilio_sid.as_deref(), Some("PN1"));
+
+        let history = store.audit_events().list_for_number(active.id).await.unwrap();
+        let actions: Vec<_> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, [
+            "purchase.reserved", "purchase.completed", "channel.attached", "channel.detached",
+            "release.started", "release.started", "release.completed",
+        ]);
+        assert_eq!(history[1].from_status, Some(NumberStatus::Pending));
+        assert_eq!(history[1].to_status, Some(NumberStatus::Active));
+        assert_eq!(history[0].request_id.as_deref(), Some("req-1"));
+        assert_eq!(history[5].source, AuditSource::DriftSync);
+    }
+
+    async fn forbidden_transitions_are_refused_and_change_nothing(db) {
+        let store = &db.store;
+        let (tenant, _) = tenant_with_quota(store, 3).await;
+        let pending = reserve_one(store, tenant.id, 1).await;
+        let refused = store.phone_numbers().mark_releasing(pending.id, &actor()).await;
+        assert!(matches!(refused, Err(StoreError::InvalidTransition(_))), "{refused:?}");
+        let failed = store.phone_numbers().mark_failed(pending.id, Some(21422), &actor()).await.unwrap();
+        assert_eq!((failed.status, failed.failure_code), (NumberStatus::Failed, Some(21422)));
+        let again = store.phone_numbers().mark_active(pending.id, purchased("PN2"), &actor()).await;
+        assert!(matches!(again, Err(StoreError::InvalidTransition(_))), "{again:?}");
+        let unchanged = store.phone_numbers().get(tenant.id, pending.id).await.unwrap().unwrap();
+        assert_eq!(unchanged, failed);
+        // Attaching is only for active numbers.
+        let attach = store.phone_numbers().set_channel(tenant.id, pending.id, None, "v".into(), "s".into(), &actor()).await;
+        assert!(matches!(attach, Err(StoreError::InvalidTransition(_))), "{attach:?}");
+        let missing = store.phone_numbers().mark_failed(PhoneNumberId::new(), None, &actor()).await;
+        assert!(matches!(missing, Err(StoreError::NotFound("phone number"))), "{missing:?}");
+        let events = store.audit_events().list_for_number(pending.id).await.unwrap();
+        assert_eq!(events.len(), 2, "only the reservation and the failure are recorded");
+    }
+
+    async fn a_second_live_row_for_a_number_is_a_typed_conflict(db) {
+        let store = &db.store;
+        let (acme, _) = tenant_with_quota(store, 3).await;
+        let (globex, _) = tenant_with_quota(store, 3).await;
+        let first = reserve_one(store, acme.id, 7).await;
+        for tenant in [acme.id, globex.id] {
+            let second = store.phone_numbers().reserve(reservation(tenant, number(7)), &actor()).await;
+            assert!(matches!(second, Err(StoreError::Conflict(Conflict::NumberAlreadyLive))), "{second:?}");
+        }
+        // The refused attempts left nothing behind.
+        assert_eq!(store.phone_numbers().count_live(globex.id).await.unwrap(), 0);
+        // Once the first row is final, the number can be held again.
+        store.phone_numbers().mark_failed(first.id, Some(21422), &actor()).await.unwrap();
+        let again = reserve_one(store, globex.id, 7).await;
+        assert_eq!(store.phone_numbers().find_live(&number(7)).await.unwrap().map(|r| r.id), Some(again.id));
+    }
+
+    async fn a_twilio_sid_cannot_be_recorded_twice(db) {
+        let store = &db.store;
+        let (tenant, _) = tenant_with_quota(store, 3).await;
+        let a = reserve_one(store, tenant.id, 1).await;
+        let b = reserve_one(store, tenant.id, 2).await;
+        store.phone_numbers().mark_active(a.id, purchased("PNsame"), &actor()).await.unwrap();
+        let clash = store.phone_numbers().mark_active(b.id, purchased("PNsame"), &actor()).await;
+        assert!(matches!(clash, Err(StoreError::Conflict(Conflict::TwilioSidTaken))), "{clash:?}");
+        assert_eq!(store.phone_numbers().get(tenant.id, b.id).await.unwrap().unwrap().status, NumberStatus::Pending);
+    }
+
+    async fn listing_filters_by_status_and_tenant(db) {
+        let store = &db.store;
+        let (acme, _) = tenant_with_quota(store, 10).await;
+        let (globex, _) = tenant_with_quota(store, 10).await;
+        let a1 = reserve_one(store, acme.id, 1).await;
+        let a2 = reserve_one(store, acme.id, 2).await;
+        let a3 = reserve_one(store, acme.id, 3).await;
+        let g1 = reserve_one(store, globex.id, 4).await;
+        let numbers = store.phone_numbers();
+        numbers.mark_active(a2.id, purchased("PNa2"), &actor()).await.unwrap();
+        numbers.mark_active(a3.id, purchased("PNa3"), &actor()).await.unwrap();
+        numbers.mark_releasing(a3.id, &actor()).await.unwrap();
+        numbers.mark_released(a3.id, ReleaseReason::User, &actor()).await.unwrap();
+
+        let ids = |rows: Vec<numbers_persistence::PhoneNumberRecord>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(numbers.list_for_tenant(acme.id, StatusFilter::NotReleased).await.unwrap()), vec![a1.id, a2.id]);
+        assert_eq!(ids(numbers.list_for_tenant(acme.id, StatusFilter::All).await.unwrap()), vec![a1.id, a2.id, a3.id]);
+        assert_eq!(ids(numbers.list_for_tenant(acme.id, StatusFilter::Only(NumberStatus::Active)).await.unwrap()), vec![a2.id]);
+        assert_eq!(ids(numbers.list_for_tenant(globex.id, StatusFilter::NotReleased).await.unwrap()), vec![g1.id]);
+        assert_eq!(numbers.count_live(acme.id).await.unwrap(), 2);
+        assert_eq!(ids(numbers.list_live().await.unwrap()), vec![a1.id, a2.id, g1.id]);
+        // Tenant scoping: Globex cannot see Acme's row; the unscoped lookup can.
+        assert_eq!(numbers.get(globex.id, a1.id).await.unwrap(), None);
+        assert_eq!(numbers.get_any(a1.id).await.unwrap().map(|r| r.id), Some(a1.id));
+        assert_eq!(numbers.find_live(&number(3)).await.unwrap(), None);
+    }
+
+    async fn reservations_need_a_known_tenant_with_a_buying_subscription(db) {
+        let store = &db.store;
+        let unknown = store.phone_numbers().reserve(reservation(TenantId::new(), number(1)), &actor()).await;
+        assert!(matches!(unknown, Err(StoreError::NotFound("tenant"))), "{unknown:?}");
+        let tenant = store.tenants().create("Acme").await.unwrap();
+        let none = store.phone_numbers().reserve(reservation(tenant.id, number(1)), &actor()).await.unwrap();
+        assert_eq!(none, Reservation::NoActiveSubscription);
+        let plan = store.plans().create("starter", 2).await.unwrap();
+        let sub = store.subscriptions().create(tenant.id, plan.id, SubscriptionStatus::Active, Utc::now()).await.unwrap();
+        store.subscriptions().cancel(tenant.id, sub.id, Utc::now() + Duration::days(3)).await.unwrap();
+        let canceled = store.phone_numbers().reserve(reservation(tenant.id, number(1)), &actor()).await.unwrap();
+        assert_eq!(canceled, Reservation::NoActiveSubscription, "a canceled subscription cannot buy");
+        assert_eq!(store.phone_numbers().count_live(tenant.id).await.unwrap(), 0);
+    }
+
+    async fn audit_events_are_recorded_and_listed_per_tenant(db) {
+        let store = &db.store;
+        let acme = store.tenants().create("Acme").await.unwrap();
+        let globex = store.tenants().create("Globex").await.unwrap();
+        let first = store
+            .audit_events()
+            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: "subscription.canceled".into(), detail: Some("{\"immediate\":true}".into()) }, &Actor::cancellation())
+            .await
+            .unwrap();
+        let second = store
+            .audit_events()
+            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: "note".into(), detail: None }, &actor())
+            .await
+            .unwrap();
+        let listed = store.audit_events().list_for_tenant(acme.id, 10).await.unwrap();
+        assert_eq!(listed, vec![second.clone(), first.clone()]);
+        assert_eq!(store.audit_events().list_for_tenant(acme.id, 1).await.unwrap(), vec![second]);
+        assert!(store.audit_events().list_for_tenant(globex.id, 10).await.unwrap().is_empty());
+        assert_eq!(first.source, AuditSource::Cancellation);
+        let orphan = store
+            .audit_events()
+            .record(NewAuditEvent { tenant_id: TenantId::new(), phone_number_id: None, action: "x".into(), detail: None }, &actor())
+            .await;
+        assert!(matches!(orphan, Err(StoreError::MissingReference(_))), "{orphan:?}");
+    }
+
+    async fn ping_answers_on_a_live_database(db) {
+        db.store.ping().await.unwrap();
+    }
+}

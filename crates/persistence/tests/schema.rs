@@ -1,0 +1,70 @@
+//! Both migration sets produce the same logical schema.
+
+use numbers_persistence::introspect::UniqueRule;
+use numbers_persistence::testing::TestDb;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_and_sqlite_migrations_define_the_same_logical_schema() {
+    let pg = TestDb::postgres().await;
+    let lite = TestDb::sqlite().await;
+    let pg_schema = pg.store.describe_schema().await.unwrap();
+    let lite_schema = lite.store.describe_schema().await.unwrap();
+
+    let expected_tables = [
+        "audit_events",
+        "call_events",
+        "channels",
+        "drift_runs",
+        "phone_numbers",
+        "pricing_tiers",
+        "regulatory_requirements",
+        "shared_pool_numbers",
+        "subscriptions",
+        "tenants",
+        "twilio_accounts",
+    ];
+    assert_eq!(
+        pg_schema.tables().into_iter().collect::<Vec<_>>(),
+        expected_tables
+    );
+
+    let only_pg: Vec<_> = pg_schema.columns.difference(&lite_schema.columns).collect();
+    let only_lite: Vec<_> = lite_schema.columns.difference(&pg_schema.columns).collect();
+    assert!(
+        only_pg.is_empty() && only_lite.is_empty(),
+        "columns differ:\npostgres only: {only_pg:#?}\nsqlite only: {only_lite:#?}"
+    );
+
+    let only_pg: Vec<_> = pg_schema
+        .unique_rules
+        .difference(&lite_schema.unique_rules)
+        .collect();
+    let only_lite: Vec<_> = lite_schema
+        .unique_rules
+        .difference(&pg_schema.unique_rules)
+        .collect();
+    assert!(
+        only_pg.is_empty() && only_lite.is_empty(),
+        "unique rules differ:\npostgres only: {only_pg:#?}\nsqlite only: {only_lite:#?}"
+    );
+
+    // The rule SPEC §4 demands is there (and partial) on both.
+    let live_rule = UniqueRule {
+        table: "phone_numbers".into(),
+        columns: vec!["phone_number".into()],
+        primary: false,
+        partial: true,
+    };
+    assert!(pg_schema.unique_rules.contains(&live_rule));
+    assert!(lite_schema.unique_rules.contains(&live_rule));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_twice_runs_nothing_the_second_time() {
+    for db in [TestDb::postgres().await, TestDb::sqlite().await] {
+        assert_eq!(
+            numbers_persistence::Store::migrate(&db.url).await.unwrap(),
+            0
+        );
+    }
+}
