@@ -16,6 +16,11 @@
 //!
 //! Secrets never appear in `Debug` output or in error messages.
 //!
+//! The crate's own tests are self-contained. `tests/conformance_vectors.rs` additionally checks
+//! the 55 signature vectors collected from the official SDKs when `NUMBERS_CONFORMANCE_DIR`
+//! points at the folder holding `reference/twilio-signature-vectors.json` (a relative path is
+//! taken from the workspace root); without it those tests say they were skipped.
+//!
 //! # Example
 //!
 //! ```
