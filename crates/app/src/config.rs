@@ -22,15 +22,15 @@ pub enum LogFormat {
 pub struct Config {
     /// Database: `postgres://…` for PostgreSQL, or a SQLite file path (`sqlite://…`,
     /// `file:…` or a bare path). Default: a SQLite file under ./data/.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
     /// Address and port the HTTP server listens on.
-    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080", global = true)]
     pub bind_addr: SocketAddr,
 
     /// Log line format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     pub log_format: LogFormat,
 }
 

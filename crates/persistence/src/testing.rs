@@ -163,7 +163,14 @@ impl TestDb {
     /// # Panics
     /// When PostgreSQL cannot be reached (with instructions to start it) or setup fails.
     pub async fn postgres() -> Self {
-        let admin = admin_url();
+        Self::postgres_at(admin_url()).await
+    }
+
+    /// A fresh migrated PostgreSQL database on the server of `admin` (an admin URL).
+    ///
+    /// # Panics
+    /// As [`TestDb::postgres`].
+    pub async fn postgres_at(admin: String) -> Self {
         let template = ensure_template(&admin).await;
         let name = format!("numbers_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = connect_admin(&admin).await;

@@ -68,3 +68,20 @@ async fn migrating_twice_runs_nothing_the_second_time() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_postgres_fails_the_test_with_instructions_to_start_it() {
+    let outcome = tokio::spawn(numbers_persistence::testing::TestDb::postgres_at(
+        "postgres://postgres@127.0.0.1:1/test".into(),
+    ))
+    .await;
+    let panic = outcome.expect_err("an unreachable server must fail the test, not skip it");
+    let payload = panic.into_panic();
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default();
+    assert!(message.contains("PostgreSQL is not reachable"), "{message}");
+    assert!(message.contains("pg_ctlcluster"), "{message}");
+}
