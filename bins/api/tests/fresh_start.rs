@@ -42,15 +42,24 @@ async fn starts_with_no_configuration_migrates_sqlite_and_says_where_it_listens(
         seen.push(line);
     };
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    assert!(dir.join("data/numbers.sqlite3").is_file(), "the SQLite file is created under ./data/");
+    assert!(
+        dir.join("data/numbers.sqlite3").is_file(),
+        "the SQLite file is created under ./data/"
+    );
 
-    let ready = reqwest::get(format!("{base}/readyz")).await.expect("readyz");
+    let ready = reqwest::get(format!("{base}/readyz"))
+        .await
+        .expect("readyz");
     assert_eq!(ready.status(), 200);
-    let healthy = reqwest::get(format!("{base}/healthz")).await.expect("healthz");
+    let healthy = reqwest::get(format!("{base}/healthz"))
+        .await
+        .expect("healthz");
     assert_eq!(healthy.status(), 200);
 
     // Graceful stop on SIGTERM.
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     assert!(killed.expect("kill").success());
     let status = child.wait().expect("wait");
     assert!(status.success(), "exit status after SIGTERM: {status}");

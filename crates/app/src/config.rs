@@ -26,7 +26,12 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Address and port the HTTP server listens on.
-    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "BIND_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind_addr: SocketAddr,
 
     /// Log line format.
@@ -79,7 +84,10 @@ mod tests {
 
     #[test]
     fn a_bad_database_url_is_a_config_error_naming_the_variable() {
-        let config = Config { database_url: Some("mysql://x/y".into()), ..Config::default() };
+        let config = Config {
+            database_url: Some("mysql://x/y".into()),
+            ..Config::default()
+        };
         let error = config.database_url().unwrap_err().to_string();
         assert!(error.contains("DATABASE_URL"), "{error}");
     }

@@ -68,13 +68,19 @@ impl App {
     /// [`AppError::Store`] when the pool cannot be built.
     pub fn connect(database_url: DatabaseUrl) -> Result<Self, AppError> {
         let store = Store::connect(&database_url, &StoreOptions::default())?;
-        Ok(Self { store, database_url })
+        Ok(Self {
+            store,
+            database_url,
+        })
     }
 
     /// Wraps an existing store (tests, embedding).
     #[must_use]
     pub fn from_store(store: Store, database_url: DatabaseUrl) -> Self {
-        Self { store, database_url }
+        Self {
+            store,
+            database_url,
+        }
     }
 
     /// The database handle.

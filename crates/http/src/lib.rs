@@ -20,7 +20,8 @@ pub const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Registers every route on an actix `App`; the application state is added by the caller.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(routes::health::healthz).service(routes::health::readyz);
+    cfg.service(routes::health::healthz)
+        .service(routes::health::readyz);
 }
 
 /// Starts serving `app` on an already bound listener and returns the running server.
@@ -31,11 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// An I/O error when the listener cannot be used.
 pub fn serve(app: App, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let state = web::Data::new(app);
-    let server = HttpServer::new(move || {
-        ActixApp::new().app_data(state.clone()).configure(configure)
-    })
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
+    let server =
+        HttpServer::new(move || ActixApp::new().app_data(state.clone()).configure(configure))
+            .shutdown_timeout(30)
+            .listen(listener)?
+            .run();
     Ok(server)
 }

@@ -34,7 +34,10 @@ both_backends! {
 async fn readiness_is_503_and_liveness_200_when_the_database_is_unreachable() {
     // Port 1 on loopback: nothing listens there, so every connection is refused.
     let url = DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/none").expect("url");
-    let options = StoreOptions { acquire_timeout: Duration::from_millis(300), ..StoreOptions::default() };
+    let options = StoreOptions {
+        acquire_timeout: Duration::from_millis(300),
+        ..StoreOptions::default()
+    };
     let store = Store::connect(&url, &options).expect("pool");
     let base = start(App::from_store(store, url));
 

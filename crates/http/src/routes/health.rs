@@ -15,7 +15,9 @@ pub struct Status {
 /// `GET /healthz`: 200 while the process serves requests, whatever the database does.
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Status { status: "ok".into() })
+    HttpResponse::Ok().json(Status {
+        status: "ok".into(),
+    })
 }
 
 /// `GET /readyz`: 200 when the database answers within [`READINESS_TIMEOUT`], otherwise
@@ -26,7 +28,9 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
     match tokio::time::timeout(READINESS_TIMEOUT, app.store().ping()).await {
-        Ok(Ok(())) => Ok(HttpResponse::Ok().json(Status { status: "ready".into() })),
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(Status {
+            status: "ready".into(),
+        })),
         Ok(Err(error)) => {
             tracing::warn!(%error, "readiness check failed");
             Err(ApiError::DatabaseUnavailable)
