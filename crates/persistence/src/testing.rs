@@ -268,7 +268,7 @@ impl Drop for TestDb {
 /// test with two `#[tokio::test]`s, `postgres` and `sqlite`, each binding a fresh
 /// [`TestDb`] to the given name.
 ///
-/// ```ignore
+/// ```text
 /// both_backends! {
 ///     async fn creates_a_tenant(db) {
 ///         let tenant = db.store.tenants().create("Acme").await.unwrap();
