@@ -16,6 +16,7 @@
 //! assert!(!NumberStatus::Released.can_become(NumberStatus::Active));
 //! ```
 
+pub mod carrier;
 mod ids;
 mod lifecycle;
 mod money;
@@ -23,6 +24,10 @@ mod number;
 mod quota;
 mod subscription;
 
+pub use carrier::{
+    AddressRequirement, AvailableNumber, AvailableQuery, Carrier, CarrierError, ContainsPattern,
+    ContainsPatternError, CountryPricing, TypePrice,
+};
 pub use ids::{ChannelId, PhoneNumberId, PlanId, SubscriptionId, TenantId};
 pub use lifecycle::{NumberStatus, ReleaseReason, TransitionError, UnknownName};
 pub use money::{Money, MoneyError};

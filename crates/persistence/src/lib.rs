@@ -34,7 +34,10 @@ mod store;
 pub mod testing;
 
 pub use error::{Conflict, StoreError, StoreResult};
-pub use models::{Actor, AuditEvent, Channel, PhoneNumberRecord, Plan, Subscription, Tenant};
+pub use models::{
+    Actor, AuditEvent, Channel, PhoneNumberRecord, Plan, RegulatoryRequirement, SharedPoolNumber,
+    Subscription, Tenant, TwilioAccount,
+};
 pub use repo::audit_events::NewAuditEvent;
 pub use repo::channels::NewChannel;
 pub use repo::phone_numbers::{Changes, NewReservation, Purchased, Reservation, StatusFilter};

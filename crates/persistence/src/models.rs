@@ -401,3 +401,148 @@ impl Actor {
         }
     }
 }
+
+/// What the platform attaches when buying a regulated (country, type) pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegulatoryRequirement {
+    /// The country.
+    pub iso_country: IsoCountry,
+    /// The number type.
+    pub number_type: NumberType,
+    /// The approved regulatory bundle (`BU…`), if any.
+    pub bundle_sid: Option<String>,
+    /// The address on file (`AD…`), if any.
+    pub address_sid: Option<String>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::regulatory_requirements)]
+pub(crate) struct RegulatoryRow {
+    pub iso_country: String,
+    pub number_type: String,
+    pub bundle_sid: Option<String>,
+    pub address_sid: Option<String>,
+}
+
+impl From<&RegulatoryRequirement> for RegulatoryRow {
+    fn from(r: &RegulatoryRequirement) -> Self {
+        Self {
+            iso_country: r.iso_country.as_str().to_owned(),
+            number_type: r.number_type.as_str().to_owned(),
+            bundle_sid: r.bundle_sid.clone(),
+            address_sid: r.address_sid.clone(),
+        }
+    }
+}
+
+impl TryFrom<RegulatoryRow> for RegulatoryRequirement {
+    type Error = StoreError;
+
+    fn try_from(row: RegulatoryRow) -> StoreResult<Self> {
+        Ok(Self {
+            iso_country: parse_stored("regulatory_requirements.iso_country", &row.iso_country)?,
+            number_type: parse_stored("regulatory_requirements.number_type", &row.number_type)?,
+            bundle_sid: row.bundle_sid,
+            address_sid: row.address_sid,
+        })
+    }
+}
+
+/// A number of the legacy shared pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedPoolNumber {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The tenant it is assigned to, if any.
+    pub tenant_id: Option<TenantId>,
+    /// The number.
+    pub phone_number: E164,
+    /// Display name.
+    pub friendly_name: Option<String>,
+    /// Its country.
+    pub iso_country: IsoCountry,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::shared_pool_numbers)]
+pub(crate) struct SharedPoolRow {
+    pub id: DbUuid,
+    pub tenant_id: Option<DbUuid>,
+    pub phone_number: String,
+    pub friendly_name: Option<String>,
+    pub iso_country: String,
+    pub created_at: DbTime,
+}
+
+impl TryFrom<SharedPoolRow> for SharedPoolNumber {
+    type Error = StoreError;
+
+    fn try_from(row: SharedPoolRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id.0,
+            tenant_id: row.tenant_id.map(|t| TenantId::from_uuid(t.0)),
+            phone_number: parse_stored("shared_pool_numbers.phone_number", &row.phone_number)?,
+            friendly_name: row.friendly_name,
+            iso_country: parse_stored("shared_pool_numbers.iso_country", &row.iso_country)?,
+            created_at: row.created_at.0,
+        })
+    }
+}
+
+/// A Twilio account known to the database, with its auth token sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwilioAccount {
+    /// The `AC…` sid.
+    pub sid: String,
+    /// The tenant it belongs to, if any.
+    pub tenant_id: Option<TenantId>,
+    /// `master`, `subaccount` or `tenant`.
+    pub kind: String,
+    /// The sealed auth token (base64 of the sealed blob), if stored.
+    pub sealed_auth_token: Option<String>,
+    /// Id of the key that sealed it.
+    pub key_id: Option<String>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::twilio_accounts)]
+pub(crate) struct TwilioAccountRow {
+    pub sid: String,
+    pub tenant_id: Option<DbUuid>,
+    pub kind: String,
+    pub sealed_auth_token: Option<String>,
+    pub key_id: Option<String>,
+    pub created_at: DbTime,
+}
+
+impl From<&TwilioAccount> for TwilioAccountRow {
+    fn from(a: &TwilioAccount) -> Self {
+        Self {
+            sid: a.sid.clone(),
+            tenant_id: a.tenant_id.map(|t| DbUuid(t.as_uuid())),
+            kind: a.kind.clone(),
+            sealed_auth_token: a.sealed_auth_token.clone(),
+            key_id: a.key_id.clone(),
+            created_at: DbTime(crate::repo::stored(a.created_at)),
+        }
+    }
+}
+
+impl TryFrom<TwilioAccountRow> for TwilioAccount {
+    type Error = StoreError;
+
+    fn try_from(row: TwilioAccountRow) -> StoreResult<Self> {
+        Ok(Self {
+            sid: row.sid,
+            tenant_id: row.tenant_id.map(|t| TenantId::from_uuid(t.0)),
+            kind: row.kind,
+            sealed_auth_token: row.sealed_auth_token,
+            key_id: row.key_id,
+            created_at: row.created_at.0,
+        })
+    }
+}

@@ -311,3 +311,64 @@ both_backends! {
         db.store.ping().await.unwrap();
     }
 }
+
+mod more {
+    use super::*;
+    use numbers_domain::{IsoCountry, NumberType};
+    use numbers_persistence::{RegulatoryRequirement, TwilioAccount};
+
+    both_backends! {
+        async fn regulatory_requirements_are_upserted_per_country_and_type(db) {
+            let regulatory = db.store.regulatory();
+            let gb: IsoCountry = "GB".parse().unwrap();
+            assert_eq!(regulatory.get(gb, NumberType::Local).await.unwrap(), None);
+            let mut local = RegulatoryRequirement { iso_country: gb, number_type: NumberType::Local, bundle_sid: Some("BU1".into()), address_sid: None };
+            regulatory.upsert(local.clone()).await.unwrap();
+            assert_eq!(regulatory.get(gb, NumberType::Local).await.unwrap(), Some(local.clone()));
+            local.address_sid = Some("AD1".into());
+            regulatory.upsert(local.clone()).await.unwrap();
+            let mobile = RegulatoryRequirement { iso_country: gb, number_type: NumberType::Mobile, bundle_sid: Some("BU2".into()), address_sid: Some("AD2".into()) };
+            regulatory.upsert(mobile.clone()).await.unwrap();
+            assert_eq!(regulatory.list_for_country(gb).await.unwrap(), vec![local, mobile]);
+            assert!(regulatory.list_for_country("US".parse().unwrap()).await.unwrap().is_empty());
+        }
+
+        async fn shared_pool_numbers_are_listed_per_tenant(db) {
+            let acme = db.store.tenants().create("Acme").await.unwrap();
+            let globex = db.store.tenants().create("Globex").await.unwrap();
+            let pool = db.store.shared_pool();
+            let b = pool.add(Some(acme.id), &number(2), Some("two".into()), "US".parse().unwrap()).await.unwrap();
+            let a = pool.add(Some(acme.id), &number(1), None, "US".parse().unwrap()).await.unwrap();
+            pool.add(None, &number(3), None, "US".parse().unwrap()).await.unwrap();
+            assert_eq!(pool.list_for_tenant(acme.id).await.unwrap(), vec![a, b]);
+            assert!(pool.list_for_tenant(globex.id).await.unwrap().is_empty());
+            let duplicate = pool.add(Some(globex.id), &number(1), None, "US".parse().unwrap()).await;
+            assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+        }
+
+        async fn sealed_tokens_are_replaced_only_if_unchanged(db) {
+            let accounts = db.store.twilio_accounts();
+            let tenant = db.store.tenants().create("Acme").await.unwrap();
+            let sealed = accounts
+                .insert(TwilioAccount { sid: "AC1".into(), tenant_id: Some(tenant.id), kind: "subaccount".into(), sealed_auth_token: Some("old".into()), key_id: Some("k1".into()), created_at: Utc::now() })
+                .await
+                .unwrap();
+            accounts
+                .insert(TwilioAccount { sid: "AC2".into(), tenant_id: None, kind: "master".into(), sealed_auth_token: None, key_id: None, created_at: Utc::now() })
+                .await
+                .unwrap();
+            assert_eq!(accounts.get("AC1").await.unwrap(), Some(sealed.clone()));
+            assert_eq!(accounts.get("AC9").await.unwrap(), None);
+            assert_eq!(accounts.list_sealed().await.unwrap(), vec![sealed]);
+            accounts.replace_sealed_token("AC1", "old", "new", "k2").await.unwrap();
+            let stale = accounts.replace_sealed_token("AC1", "old", "newer", "k3").await;
+            assert!(matches!(stale, Err(StoreError::NotFound(_))), "{stale:?}");
+            let now = accounts.get("AC1").await.unwrap().unwrap();
+            assert_eq!((now.sealed_auth_token.as_deref(), now.key_id.as_deref()), (Some("new"), Some("k2")));
+            let duplicate = accounts
+                .insert(TwilioAccount { sid: "AC1".into(), tenant_id: None, kind: "tenant".into(), sealed_auth_token: None, key_id: None, created_at: Utc::now() })
+                .await;
+            assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+        }
+    }
+}

@@ -4,8 +4,11 @@ pub mod audit_events;
 pub mod channels;
 pub mod phone_numbers;
 pub mod plans;
+pub mod regulatory;
+pub mod shared_pool;
 pub mod subscriptions;
 pub mod tenants;
+pub mod twilio_accounts;
 
 use chrono::{DateTime, SubsecRound as _, Utc};
 
@@ -51,6 +54,24 @@ impl Store {
     #[must_use]
     pub fn phone_numbers(&self) -> phone_numbers::PhoneNumbers<'_> {
         phone_numbers::PhoneNumbers { store: self }
+    }
+
+    /// Regulatory requirements (bundles and addresses for regulated numbers).
+    #[must_use]
+    pub fn regulatory(&self) -> regulatory::Regulatory<'_> {
+        regulatory::Regulatory { store: self }
+    }
+
+    /// The legacy shared pool.
+    #[must_use]
+    pub fn shared_pool(&self) -> shared_pool::SharedPool<'_> {
+        shared_pool::SharedPool { store: self }
+    }
+
+    /// Twilio accounts with sealed tokens.
+    #[must_use]
+    pub fn twilio_accounts(&self) -> twilio_accounts::TwilioAccounts<'_> {
+        twilio_accounts::TwilioAccounts { store: self }
     }
 
     /// Audit events.
