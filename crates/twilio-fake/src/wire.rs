@@ -1,0 +1,295 @@
+//! JSON shapes of Twilio's answers, written as borrowed views so a page of 1000 owned numbers
+//! serialises straight from the store without copying records.
+
+use std::borrow::Cow;
+
+use chrono::DateTime;
+use serde::Serialize;
+
+use crate::catalog::{self, Country};
+use crate::model::{AvailableNumber, Capabilities, NumberKind};
+use crate::rng::format_sid;
+use crate::store::{Extra, HttpMethod, OwnedRec};
+
+/// API version Twilio reports on 2010 resources.
+pub(crate) const API_VERSION: &str = "2010-04-01";
+
+/// RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 23:19:04 +0000`.
+pub(crate) fn rfc2822(secs: i64) -> String {
+    DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc2822()
+}
+
+/// Capabilities of an owned number: lower-case keys, as IncomingPhoneNumbers answers spell them.
+#[derive(Serialize)]
+pub(crate) struct LowerCaps {
+    voice: bool,
+    sms: bool,
+    mms: bool,
+    fax: bool,
+}
+
+impl From<Capabilities> for LowerCaps {
+    fn from(c: Capabilities) -> Self {
+        Self {
+            voice: c.voice,
+            sms: c.sms,
+            mms: c.mms,
+            fax: c.fax,
+        }
+    }
+}
+
+/// Capabilities of a search result: `SMS`/`MMS` upper-case, as live AvailablePhoneNumbers
+/// answers spell them (the API description says lower-case; the live API does not).
+#[derive(Serialize)]
+pub(crate) struct SearchCaps {
+    voice: bool,
+    #[serde(rename = "SMS")]
+    sms: bool,
+    #[serde(rename = "MMS")]
+    mms: bool,
+    fax: bool,
+}
+
+impl From<Capabilities> for SearchCaps {
+    fn from(c: Capabilities) -> Self {
+        Self {
+            voice: c.voice,
+            sms: c.sms,
+            mms: c.mms,
+            fax: c.fax,
+        }
+    }
+}
+
+/// One search result.
+#[derive(Serialize)]
+pub(crate) struct AvailableView<'a> {
+    friendly_name: Cow<'a, str>,
+    phone_number: &'a str,
+    lata: Option<&'a str>,
+    locality: Option<&'a str>,
+    rate_center: Option<&'a str>,
+    /// Coordinates are strings on the wire (`"19.720000"`), whatever the API description says.
+    latitude: Option<String>,
+    longitude: Option<String>,
+    region: Option<&'a str>,
+    postal_code: Option<&'a str>,
+    iso_country: &'a str,
+    address_requirements: &'static str,
+    beta: bool,
+    capabilities: SearchCaps,
+}
+
+impl<'a> From<&'a AvailableNumber> for AvailableView<'a> {
+    fn from(n: &'a AvailableNumber) -> Self {
+        Self {
+            friendly_name: n.friendly_name.as_deref().map_or_else(
+                || Cow::Owned(catalog::friendly_name(&n.phone_number)),
+                Cow::Borrowed,
+            ),
+            phone_number: &n.phone_number,
+            lata: n.lata.as_deref(),
+            locality: n.locality.as_deref(),
+            rate_center: n.rate_center.as_deref(),
+            latitude: n.latitude.map(|v| format!("{v:.6}")),
+            longitude: n.longitude.map(|v| format!("{v:.6}")),
+            region: n.region.as_deref(),
+            postal_code: n.postal_code.as_deref(),
+            iso_country: &n.iso_country,
+            address_requirements: n.address_requirements.as_str(),
+            beta: n.beta,
+            capabilities: n.capabilities.into(),
+        }
+    }
+}
+
+/// One owned number (IncomingPhoneNumber). Unset fields follow Twilio's own examples, which
+/// mix `""` and `null`: `sms_url`, `status_callback` and the application SIDs are `""`,
+/// `voice_url`, `voice_fallback_url` and the other SIDs are `null`.
+#[derive(Serialize)]
+pub(crate) struct OwnedView<'a> {
+    account_sid: &'a str,
+    address_sid: Option<&'a str>,
+    address_requirements: &'static str,
+    api_version: &'static str,
+    beta: bool,
+    capabilities: LowerCaps,
+    date_created: String,
+    date_updated: String,
+    emergency_status: &'static str,
+    emergency_address_sid: Option<&'a str>,
+    emergency_address_status: &'static str,
+    friendly_name: Cow<'a, str>,
+    identity_sid: Option<&'a str>,
+    origin: &'static str,
+    phone_number: String,
+    sid: String,
+    sms_application_sid: &'static str,
+    sms_fallback_method: &'static str,
+    sms_fallback_url: &'static str,
+    sms_method: &'static str,
+    sms_url: &'a str,
+    status_callback: &'a str,
+    status_callback_method: &'static str,
+    trunk_sid: Option<&'a str>,
+    uri: String,
+    voice_application_sid: &'static str,
+    voice_caller_id_lookup: bool,
+    voice_fallback_method: &'static str,
+    voice_fallback_url: Option<&'a str>,
+    voice_method: &'static str,
+    voice_url: Option<&'a str>,
+    bundle_sid: Option<&'a str>,
+    voice_receive_mode: &'static str,
+    status: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+static NO_EXTRA: Extra = Extra::EMPTY;
+
+impl<'a> OwnedView<'a> {
+    pub(crate) fn new(account_sid: &'a str, sid: u128, rec: &'a OwnedRec) -> Self {
+        let extra = rec.extra.as_deref().unwrap_or(&NO_EXTRA);
+        let phone_number = rec.e164();
+        let sid = format_sid("PN", sid);
+        let uri = format!("/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json");
+        Self {
+            account_sid,
+            address_sid: extra.address_sid.as_deref(),
+            address_requirements: rec.address_requirements.as_str(),
+            api_version: API_VERSION,
+            beta: rec.beta,
+            capabilities: Capabilities::from_bits(rec.capabilities).into(),
+            date_created: rfc2822(rec.date_created),
+            date_updated: rfc2822(rec.date_updated),
+            emergency_status: "Inactive",
+            emergency_address_sid: None,
+            emergency_address_status: "unregistered",
+            friendly_name: extra.friendly_name.as_deref().map_or_else(
+                || Cow::Owned(catalog::friendly_name(&phone_number)),
+                Cow::Borrowed,
+            ),
+            identity_sid: extra.identity_sid.as_deref(),
+            origin: "twilio",
+            phone_number,
+            sid,
+            sms_application_sid: "",
+            sms_fallback_method: "POST",
+            sms_fallback_url: "",
+            sms_method: extra.sms_method.as_str(),
+            sms_url: extra.sms_url.as_deref().unwrap_or(""),
+            status_callback: extra.status_callback.as_deref().unwrap_or(""),
+            status_callback_method: extra.status_callback_method.as_str(),
+            trunk_sid: None,
+            uri,
+            voice_application_sid: "",
+            voice_caller_id_lookup: false,
+            voice_fallback_method: extra.voice_fallback_method.as_str(),
+            voice_fallback_url: extra.voice_fallback_url.as_deref(),
+            voice_method: extra.voice_method.as_str(),
+            voice_url: extra.voice_url.as_deref(),
+            bundle_sid: extra.bundle_sid.as_deref(),
+            voice_receive_mode: "voice",
+            status: "in-use",
+            kind: rec.kind.owned_type_name(),
+        }
+    }
+}
+
+/// The AvailablePhoneNumbers country resource.
+pub(crate) fn country_resource(account_sid: &str, country: &Country) -> serde_json::Value {
+    let base = format!(
+        "/2010-04-01/Accounts/{account_sid}/AvailablePhoneNumbers/{}",
+        country.iso
+    );
+    let subresources: serde_json::Map<String, serde_json::Value> = country
+        .kinds()
+        .map(|k: NumberKind| {
+            (
+                k.subresource_key().to_owned(),
+                serde_json::Value::String(format!("{base}/{}.json", k.path_segment())),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "country_code": country.iso,
+        "country": country.name,
+        "beta": false,
+        "uri": format!("{base}.json"),
+        "subresource_uris": subresources,
+    })
+}
+
+/// The Accounts resource, auth token included as Twilio includes it.
+pub(crate) fn account_resource(
+    sid: &str,
+    owner: &str,
+    token: &str,
+    friendly_name: &str,
+    created: i64,
+) -> serde_json::Value {
+    let base = format!("/2010-04-01/Accounts/{sid}");
+    serde_json::json!({
+        "auth_token": token,
+        "date_created": rfc2822(created),
+        "date_updated": rfc2822(created),
+        "friendly_name": friendly_name,
+        "owner_account_sid": owner,
+        "sid": sid,
+        "status": "active",
+        "subresource_uris": {
+            "available_phone_numbers": format!("{base}/AvailablePhoneNumbers.json"),
+            "incoming_phone_numbers": format!("{base}/IncomingPhoneNumbers.json"),
+            "addresses": format!("{base}/Addresses.json"),
+            "calls": format!("{base}/Calls.json"),
+            "keys": format!("{base}/Keys.json"),
+        },
+        "type": "Full",
+        "uri": format!("{base}.json"),
+    })
+}
+
+/// Page of owned numbers.
+#[derive(Serialize)]
+pub(crate) struct IncomingPage<'a, I: Serialize> {
+    pub(crate) first_page_uri: String,
+    pub(crate) end: u64,
+    pub(crate) previous_page_uri: Option<String>,
+    pub(crate) incoming_phone_numbers: &'a I,
+    pub(crate) uri: String,
+    pub(crate) page_size: u32,
+    pub(crate) start: u64,
+    pub(crate) next_page_uri: Option<String>,
+    pub(crate) page: u32,
+}
+
+/// Serialises a slice of records as an array of [`OwnedView`]s without collecting them.
+pub(crate) struct OwnedSeq<'a> {
+    pub(crate) accounts: &'a [crate::store::Account],
+    pub(crate) items: Vec<(&'a (u32, u128), &'a OwnedRec)>,
+}
+
+impl Serialize for OwnedSeq<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.items.iter().map(|((acct, sid), rec)| {
+            let account_sid = self
+                .accounts
+                .get(*acct as usize)
+                .map_or("", |a| a.sid.as_str());
+            OwnedView::new(account_sid, *sid, rec)
+        }))
+    }
+}
+
+impl HttpMethod {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
