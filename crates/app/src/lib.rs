@@ -1,24 +1,41 @@
 //! Composition root of the phone numbers service, shared by the `api` and `drift-sync`
 //! binaries: typed configuration read from the environment (each variable also a flag),
-//! logging set-up, and [`App`], which opens and migrates the database.
+//! logging set-up, metrics, the carrier adapter over `twilio-client`, the pricing cache,
+//! sandbox mode, and [`App`], the one cloneable state every entry point shares.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), numbers_app::AppError> {
 //! use numbers_app::{App, Config};
 //!
-//! let app = App::build(&Config::default()).await?; // SQLite under ./data/, migrated
+//! // No configuration: SQLite under ./data/ (migrated) and sandbox mode.
+//! let app = App::build(&Config::default()).await?;
 //! app.store().ping().await?;
 //! # Ok(())
 //! # }
 //! ```
 
+pub mod admin;
+mod carrier;
 mod config;
 mod logging;
+pub mod metrics;
+mod pricing;
+pub mod sandbox;
 
-pub use config::{Config, LogFormat};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use carrier::TwilioCarrier;
+pub use config::{Config, LogFormat, TwilioAuth, TwilioMode, TwilioSettings};
 pub use logging::init_logging;
+pub use metrics::Metrics;
+pub use pricing::PricingCache;
+pub use sandbox::Sandbox;
 
+use numbers_domain::Carrier;
 use numbers_persistence::{DatabaseUrl, Store, StoreError, StoreOptions};
+use secrecy::SecretString;
+use twilio_client::{Credentials, TwilioClient};
 
 /// Applies pending migrations to the database at `url` and returns how many ran.
 ///
@@ -37,61 +54,330 @@ pub enum AppError {
     /// The database could not be opened, reached or migrated.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The sandbox's Twilio fake could not start.
+    #[error("sandbox mode could not start the Twilio fake: {0}")]
+    Sandbox(String),
 }
 
-/// The built application: what every entry point needs, cheap to clone.
+/// The built application, cheap to clone: database, carrier, caches, metrics and the
+/// settings handlers need.
 #[derive(Debug, Clone)]
 pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     store: Store,
     database_url: DatabaseUrl,
+    carrier: Arc<dyn Carrier>,
+    pricing: PricingCache,
+    metrics: Arc<Metrics>,
+    jwt_secret: SecretString,
+    public_base_url: String,
+    sandbox: Option<Sandbox>,
+}
+
+/// Builds an [`App`] piece by piece (tests, embedding); [`App::build`] does it from
+/// configuration.
+#[derive(Debug)]
+pub struct AppBuilder {
+    store: Store,
+    database_url: DatabaseUrl,
+    carrier: Option<Arc<dyn Carrier>>,
+    metrics: Arc<Metrics>,
+    jwt_secret: SecretString,
+    public_base_url: String,
+    pricing_ttl: Duration,
+    sandbox: Option<Sandbox>,
+}
+
+impl AppBuilder {
+    /// Starts from a connected store. Without a carrier, Twilio calls fail as unavailable.
+    #[must_use]
+    pub fn new(store: Store, database_url: DatabaseUrl) -> Self {
+        Self {
+            store,
+            database_url,
+            carrier: None,
+            metrics: Arc::new(Metrics::new()),
+            jwt_secret: SecretString::from(random_secret()),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            pricing_ttl: Duration::from_secs(3600),
+            sandbox: None,
+        }
+    }
+
+    /// The carrier to use.
+    #[must_use]
+    pub fn carrier(mut self, carrier: Arc<dyn Carrier>) -> Self {
+        self.carrier = Some(carrier);
+        self
+    }
+
+    /// Twilio through a client built for these base URLs and credentials (e.g. the fake's).
+    ///
+    /// # Errors
+    /// [`AppError::Config`] when the client cannot be built.
+    pub fn twilio(self, settings: &TwilioSettings) -> Result<Self, AppError> {
+        let client = twilio_client(settings)?;
+        let carrier = TwilioCarrier::new(client, Arc::clone(&self.metrics));
+        Ok(self.carrier(Arc::new(carrier)))
+    }
+
+    /// The JWT secret.
+    #[must_use]
+    pub fn jwt_secret(mut self, secret: SecretString) -> Self {
+        self.jwt_secret = secret;
+        self
+    }
+
+    /// The public base URL (no trailing `/`).
+    #[must_use]
+    pub fn public_base_url(mut self, url: impl Into<String>) -> Self {
+        self.public_base_url = url.into();
+        self
+    }
+
+    /// How long prices are cached.
+    #[must_use]
+    pub fn pricing_ttl(mut self, ttl: Duration) -> Self {
+        self.pricing_ttl = ttl;
+        self
+    }
+
+    /// Finishes the app.
+    #[must_use]
+    pub fn build(self) -> App {
+        let carrier = self.carrier.unwrap_or_else(|| Arc::new(NoCarrier));
+        App {
+            inner: Arc::new(Inner {
+                store: self.store,
+                database_url: self.database_url,
+                carrier,
+                pricing: PricingCache::new(self.pricing_ttl),
+                metrics: self.metrics,
+                jwt_secret: self.jwt_secret,
+                public_base_url: self.public_base_url,
+                sandbox: self.sandbox,
+            }),
+        }
+    }
+}
+
+/// A carrier for apps built without one: every call is "unavailable".
+#[derive(Debug)]
+struct NoCarrier;
+
+impl Carrier for NoCarrier {
+    fn search_available<'a>(
+        &'a self,
+        _query: &'a numbers_domain::AvailableQuery,
+    ) -> numbers_domain::carrier::CarrierFuture<'a, Vec<numbers_domain::AvailableNumber>> {
+        Box::pin(async { Err(numbers_domain::CarrierError::Unavailable) })
+    }
+
+    fn pricing(
+        &self,
+        _country: numbers_domain::IsoCountry,
+    ) -> numbers_domain::carrier::CarrierFuture<'_, numbers_domain::CountryPricing> {
+        Box::pin(async { Err(numbers_domain::CarrierError::Unavailable) })
+    }
+}
+
+/// A fresh random secret (244 random bits from two v4 UUIDs, which come from the
+/// operating system's random source).
+fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Where a development JWT secret is kept when `JWT_SECRET` is not set (never in
+/// production), so tokens minted with `api token` keep working across restarts.
+pub const DEV_JWT_SECRET_PATH: &str = "./data/dev-jwt-secret";
+
+/// The JWT secret: `JWT_SECRET`, or outside production a development secret kept in
+/// [`DEV_JWT_SECRET_PATH`] (created on first use, readable by the owner only).
+///
+/// # Errors
+/// [`AppError::Config`] when production lacks `JWT_SECRET` or the file cannot be used.
+pub fn resolve_jwt_secret(config: &Config) -> Result<SecretString, AppError> {
+    if let Some(secret) = config.jwt_secret()? {
+        return Ok(secret);
+    }
+    let path = std::path::Path::new(DEV_JWT_SECRET_PATH);
+    let io = |e: std::io::Error| {
+        AppError::Config(format!(
+            "JWT_SECRET is not set and {} cannot be used: {e}",
+            path.display()
+        ))
+    };
+    match std::fs::read_to_string(path) {
+        Ok(secret) if secret.trim().len() >= 32 => {
+            return Ok(SecretString::from(secret.trim().to_owned()));
+        }
+        Ok(_) => {
+            return Err(AppError::Config(format!(
+                "{} is too short; delete it",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let secret = random_secret();
+    write_private(path, &secret).map_err(io)?;
+    tracing::warn!(path = %path.display(), "JWT_SECRET is not set: created a development secret");
+    Ok(SecretString::from(secret))
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+/// Builds the Twilio client for the master account.
+///
+/// # Errors
+/// [`AppError::Config`] when the client refuses the settings (bad base URL, bad SID).
+pub fn twilio_client(settings: &TwilioSettings) -> Result<TwilioClient, AppError> {
+    let credentials = match &settings.auth {
+        TwilioAuth::AuthToken(token) => {
+            Credentials::auth_token(&settings.account_sid, token.clone())
+        }
+        TwilioAuth::ApiKey { key_sid, secret } => {
+            Credentials::api_key(&settings.account_sid, key_sid, secret.clone())
+        }
+    };
+    TwilioClient::builder(credentials)
+        .api_base_url(&settings.api_base_url)
+        .pricing_base_url(&settings.pricing_base_url)
+        .build()
+        .map_err(|e| AppError::Config(format!("Twilio settings: {e}")))
 }
 
 impl App {
-    /// Opens the database named by the configuration and applies pending migrations.
+    /// Builds the application from configuration: validates every setting, opens and
+    /// migrates the database, and connects to Twilio — or, without credentials, starts the
+    /// sandbox (an in-process fake and demo records).
     ///
     /// # Errors
-    /// [`AppError::Config`] for a bad `DATABASE_URL`; [`AppError::Store`] when the database
-    /// cannot be reached or migrated.
+    /// [`AppError::Config`] naming the variable at fault; [`AppError::Store`] when the
+    /// database cannot be reached or migrated; [`AppError::Sandbox`] when the fake cannot
+    /// start.
     pub async fn build(config: &Config) -> Result<Self, AppError> {
+        config.validate()?;
         let database_url = config.database_url()?;
         let ran = Store::migrate(&database_url).await?;
         if ran > 0 {
             tracing::info!(migrations = ran, database = %database_url.redacted(), "applied migrations");
         }
-        Self::connect(database_url)
+        let store = Store::connect(&database_url, &StoreOptions::default())?;
+        let mut builder = AppBuilder::new(store.clone(), database_url)
+            .public_base_url(config.public_base_url()?)
+            .pricing_ttl(Duration::from_secs(config.pricing_cache_ttl_secs));
+        builder = builder.jwt_secret(resolve_jwt_secret(config)?);
+        match config.twilio_mode()? {
+            TwilioMode::Live(settings) => builder = builder.twilio(&settings)?,
+            TwilioMode::Sandbox => {
+                let fake = sandbox::start_fake().map_err(|e| AppError::Sandbox(e.to_string()))?;
+                let settings = TwilioSettings {
+                    account_sid: fake.account_sid().to_owned(),
+                    auth: TwilioAuth::AuthToken(SecretString::from(fake.auth_token().to_owned())),
+                    api_base_url: fake.api_base_url(),
+                    pricing_base_url: fake.pricing_base_url(),
+                };
+                builder = builder.twilio(&settings)?;
+                let (tenant_id, channel_id) = sandbox::seed_demo(&store).await?;
+                builder.sandbox = Some(Sandbox {
+                    fake,
+                    tenant_id,
+                    channel_id,
+                });
+            }
+        }
+        Ok(builder.build())
     }
 
-    /// Connects to a database without migrating it (the database may be down; requests will
-    /// report it unavailable until it is back).
+    /// Connects to a database without migrating it and without a carrier (the database may
+    /// be down; requests report it unavailable until it is back).
     ///
     /// # Errors
     /// [`AppError::Store`] when the pool cannot be built.
     pub fn connect(database_url: DatabaseUrl) -> Result<Self, AppError> {
         let store = Store::connect(&database_url, &StoreOptions::default())?;
-        Ok(Self {
-            store,
-            database_url,
-        })
+        Ok(AppBuilder::new(store, database_url).build())
     }
 
-    /// Wraps an existing store (tests, embedding).
+    /// Wraps an existing store with no carrier (tests of database-only behaviour).
     #[must_use]
     pub fn from_store(store: Store, database_url: DatabaseUrl) -> Self {
-        Self {
-            store,
-            database_url,
-        }
+        AppBuilder::new(store, database_url).build()
     }
 
     /// The database handle.
     #[must_use]
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.inner.store
     }
 
-    /// The database URL, for display use [`DatabaseUrl::redacted`].
+    /// The database URL; for display use [`DatabaseUrl::redacted`].
     #[must_use]
     pub fn database_url(&self) -> &DatabaseUrl {
-        &self.database_url
+        &self.inner.database_url
+    }
+
+    /// The carrier (Twilio, or the sandbox's fake).
+    #[must_use]
+    pub fn carrier(&self) -> &dyn Carrier {
+        self.inner.carrier.as_ref()
+    }
+
+    /// The pricing cache.
+    #[must_use]
+    pub fn pricing(&self) -> &PricingCache {
+        &self.inner.pricing
+    }
+
+    /// The metrics registry.
+    #[must_use]
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The secret JWTs are signed with.
+    #[must_use]
+    pub fn jwt_secret(&self) -> &SecretString {
+        &self.inner.jwt_secret
+    }
+
+    /// The public base URL, without a trailing `/`.
+    #[must_use]
+    pub fn public_base_url(&self) -> &str {
+        &self.inner.public_base_url
+    }
+
+    /// The sandbox, when running in sandbox mode.
+    #[must_use]
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.inner.sandbox.as_ref()
     }
 }

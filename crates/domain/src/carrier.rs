@@ -290,3 +290,63 @@ mod tests {
         assert_eq!(pricing.current_price(NumberType::Mobile), None);
     }
 }
+
+/// Whether buying `(country, type)` needs an approved regulatory bundle. These are the pairs
+/// where Twilio refuses purchases without one (error 21649): UK local, toll-free and mobile,
+/// and Polish mobile numbers. Other countries may add rules; Twilio's refusal is then mapped
+/// at purchase time.
+#[must_use]
+pub fn bundle_required(country: IsoCountry, number_type: NumberType) -> bool {
+    matches!(
+        (country.as_str(), number_type),
+        ("GB", _) | ("PL", NumberType::Mobile)
+    )
+}
+
+/// Whether the platform can buy `number` given the bundle and address it has on file for
+/// the number's (country, type): a bundle where one is required, and an address where the
+/// number requires one.
+#[must_use]
+pub fn purchasable(
+    number: &AvailableNumber,
+    number_type: NumberType,
+    has_bundle: bool,
+    has_address: bool,
+) -> bool {
+    let bundle_ok = !bundle_required(number.iso_country, number_type) || has_bundle;
+    let address_ok = !number.address_requirements.needs_address() || has_address;
+    bundle_ok && address_ok
+}
+
+#[cfg(test)]
+mod purchasable_tests {
+    use super::*;
+
+    fn offer(country: &str, address: AddressRequirement) -> AvailableNumber {
+        AvailableNumber {
+            phone_number: "+442071234567".parse().unwrap(),
+            friendly_name: None,
+            locality: None,
+            region: None,
+            postal_code: None,
+            iso_country: country.parse().unwrap(),
+            capabilities: Capabilities::default(),
+            address_requirements: address,
+            beta: false,
+        }
+    }
+
+    #[test]
+    fn regulated_numbers_need_what_they_require_on_file() {
+        let gb = offer("GB", AddressRequirement::None);
+        assert!(!purchasable(&gb, NumberType::Local, false, true));
+        assert!(purchasable(&gb, NumberType::Local, true, false));
+        let us = offer("US", AddressRequirement::None);
+        assert!(purchasable(&us, NumberType::Local, false, false));
+        let de = offer("DE", AddressRequirement::Local);
+        assert!(!purchasable(&de, NumberType::Local, false, false));
+        assert!(purchasable(&de, NumberType::Local, false, true));
+        assert!(bundle_required("PL".parse().unwrap(), NumberType::Mobile));
+        assert!(!bundle_required("PL".parse().unwrap(), NumberType::Local));
+    }
+}

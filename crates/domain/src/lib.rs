@@ -25,8 +25,8 @@ mod quota;
 mod subscription;
 
 pub use carrier::{
-    AddressRequirement, AvailableNumber, AvailableQuery, Carrier, CarrierError, ContainsPattern,
-    ContainsPatternError, CountryPricing, TypePrice,
+    AddressRequirement, AvailableNumber, AvailableQuery, Carrier, CarrierError, CarrierFuture,
+    ContainsPattern, ContainsPatternError, CountryPricing, TypePrice, bundle_required, purchasable,
 };
 pub use ids::{ChannelId, PhoneNumberId, PlanId, SubscriptionId, TenantId};
 pub use lifecycle::{NumberStatus, ReleaseReason, TransitionError, UnknownName};

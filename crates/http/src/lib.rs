@@ -1,16 +1,24 @@
-//! The HTTP layer of the phone numbers service, on `actix-web`: routes, the error envelope
-//! of SPEC §5, and the server start-up used by the `api` binary.
+//! The HTTP layer of the phone numbers service, on `actix-web`: routes, authentication, the
+//! error envelope of SPEC §5, the OpenAPI document, metrics and request ids, and the server
+//! start-up used by the `api` binary.
 //!
-//! At this stage it serves the operational endpoints: `GET /healthz` (the process is up)
-//! and `GET /readyz` (the database answers).
+//! Every failure is answered with the envelope `{ "code", "message", … }` ([`ErrorBody`]),
+//! including the framework's own (malformed JSON, wrong content type, oversized bodies,
+//! unknown routes and methods): no input produces a 5xx or a panic.
 
+pub mod auth;
 mod error;
+pub mod middleware;
+pub mod openapi;
+mod params;
 pub mod routes;
+pub mod views;
 
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::{App as ActixApp, HttpServer, web};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{App as ActixApp, HttpRequest, HttpServer, web};
 use numbers_app::App;
 
 pub use error::{ApiError, ErrorBody};
@@ -18,24 +26,90 @@ pub use error::{ApiError, ErrorBody};
 /// How long readiness waits for the database before answering 503.
 pub const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Registers every route on an actix `App`; the application state is added by the caller.
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Registers every route, the body and query error handlers, and the fallbacks for unknown
+/// routes and methods.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(routes::health::healthz)
-        .service(routes::health::readyz);
+    use routes::{channels, health, legacy, ops, phone_numbers};
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .error_handler(json_error),
+    )
+    .app_data(web::QueryConfig::default().error_handler(query_error))
+    .app_data(web::PathConfig::default().error_handler(path_error))
+    .app_data(web::PayloadConfig::default().limit(MAX_BODY_BYTES))
+    .service(resource("/healthz").route(web::get().to(health::healthz)))
+    .service(resource("/readyz").route(web::get().to(health::readyz)))
+    .service(resource("/metrics").route(web::get().to(ops::metrics)))
+    .service(resource("/openapi.json").route(web::get().to(ops::openapi)))
+    .service(resource("/v1/phone-numbers").route(web::get().to(phone_numbers::list)))
+    .service(resource("/v1/phone-numbers/available").route(web::get().to(phone_numbers::available)))
+    .service(resource("/v1/phone-numbers/pricing").route(web::get().to(phone_numbers::pricing)))
+    .service(
+        resource("/v1/channels")
+            .route(web::get().to(channels::list))
+            .route(web::post().to(channels::create)),
+    )
+    .service(resource("/v1/tenants/{tenant_id}/phone-numbers").route(web::get().to(legacy::list)))
+    .default_service(web::to(not_found));
+}
+
+/// A resource that answers 405 with the envelope for methods it does not route.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound("route"))
+}
+
+async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &error {
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge {
+                limit: MAX_BODY_BYTES,
+            }
+        }
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::invalid("body", format!("the body is not valid JSON: {e}"))
+        }
+        _ => ApiError::invalid("body", "the body could not be read"),
+    };
+    api.into()
+}
+
+fn query_error(_error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::invalid("query", "the query string is malformed").into()
+}
+
+fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::invalid("path", "a path segment is malformed").into()
 }
 
 /// Starts serving `app` on an already bound listener and returns the running server.
-/// Awaiting it runs until a shutdown signal (SIGINT/SIGTERM), after which in-flight requests
-/// get up to 30 seconds to finish.
+/// Awaiting it runs until SIGINT/SIGTERM, after which in-flight requests get up to 30 seconds
+/// to finish.
 ///
 /// # Errors
 /// An I/O error when the listener cannot be used.
 pub fn serve(app: App, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let state = web::Data::new(app);
-    let server =
-        HttpServer::new(move || ActixApp::new().app_data(state.clone()).configure(configure))
-            .shutdown_timeout(30)
-            .listen(listener)?
-            .run();
+    let server = HttpServer::new(move || {
+        ActixApp::new()
+            .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(middleware::observe))
+            .configure(configure)
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
     Ok(server)
 }

@@ -1,3 +1,7 @@
 //! Route handlers, one module per area.
 
+pub mod channels;
 pub mod health;
+pub mod legacy;
+pub mod ops;
+pub mod phone_numbers;

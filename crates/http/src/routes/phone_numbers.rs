@@ -1,0 +1,197 @@
+//! `GET /v1/phone-numbers`, `GET /v1/phone-numbers/available`, `GET /v1/phone-numbers/pricing`.
+
+use actix_web::{HttpRequest, web};
+use numbers_app::App;
+use numbers_domain::{
+    AvailableQuery, CarrierError, ContainsPattern, IsoCountry, NumberStatus, NumberType,
+    purchasable,
+};
+use numbers_persistence::StatusFilter;
+
+use crate::auth::Caller;
+use crate::params::Query;
+use crate::views::{AvailableNumberList, AvailableNumberView, PhoneNumberList, PricingView};
+use crate::{ApiError, ErrorBody};
+
+const COUNTRY_HINT: &str = "country must be an ISO-3166 alpha-2 code such as US or GB";
+const TYPE_HINT: &str = "type must be one of local, toll_free, mobile";
+
+fn country(query: &Query) -> Result<IsoCountry, ApiError> {
+    query.required("country", COUNTRY_HINT, |v| v.parse().ok())
+}
+
+/// The tenant's phone numbers (not released, unless `status` says otherwise).
+#[utoipa::path(
+    get,
+    path = "/v1/phone-numbers",
+    tag = "phone numbers",
+    params(("status" = Option<String>, Query, description = "pending, active, releasing, released, failed, or all; default: everything but released")),
+    responses(
+        (status = 200, description = "The tenant's numbers, oldest first", body = PhoneNumberList),
+        (status = 400, description = "validation_failed", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 503, description = "database_unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list(
+    app: web::Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<web::Json<PhoneNumberList>, ApiError> {
+    let query = Query::parse(req.query_string(), &["status"])?;
+    let filter = query
+        .parsed(
+            "status",
+            "status must be one of pending, active, releasing, released, failed, all",
+            |v| match v {
+                "all" => Some(StatusFilter::All),
+                other => other.parse::<NumberStatus>().ok().map(StatusFilter::Only),
+            },
+        )?
+        .unwrap_or_default();
+    let rows = app
+        .store()
+        .phone_numbers()
+        .list_for_tenant(caller.tenant_id(), filter)
+        .await?;
+    Ok(web::Json(PhoneNumberList {
+        phone_numbers: rows.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Searches Twilio's inventory, with the monthly price and whether the platform can buy
+/// each number.
+#[utoipa::path(
+    get,
+    path = "/v1/phone-numbers/available",
+    tag = "phone numbers",
+    params(
+        ("country" = String, Query, description = "ISO-3166 alpha-2 country, e.g. US"),
+        ("type" = Option<String>, Query, description = "local (default), toll_free or mobile"),
+        ("contains" = Option<String>, Query, description = "Twilio pattern: digits, letters, * (one character), % (any run, at either end), + (first), $ (last); 2-16 characters"),
+        ("limit" = Option<u8>, Query, description = "1-30, default 20"),
+    ),
+    responses(
+        (status = 200, description = "Numbers for sale", body = AvailableNumberList),
+        (status = 400, description = "validation_failed", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "forbidden (members may only list)", body = ErrorBody),
+        (status = 404, description = "not_found: Twilio offers no numbers of that type there (with twilio_code)", body = ErrorBody),
+        (status = 502, description = "twilio_error (with twilio_code)", body = ErrorBody),
+        (status = 503, description = "twilio_unavailable or database_unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn available(
+    app: web::Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<web::Json<AvailableNumberList>, ApiError> {
+    caller.require_admin()?;
+    let query = Query::parse(
+        req.query_string(),
+        &["country", "type", "contains", "limit"],
+    )?;
+    let country = country(&query)?;
+    let number_type: NumberType = query
+        .parsed("type", TYPE_HINT, |v| v.parse().ok())?
+        .unwrap_or(NumberType::Local);
+    let contains: Option<ContainsPattern> = query.parsed(
+        "contains",
+        &numbers_domain::ContainsPatternError.to_string(),
+        |v| v.parse().ok(),
+    )?;
+    let limit = query
+        .parsed("limit", "limit must be an integer from 1 to 30", |v| {
+            v.parse::<u8>().ok().filter(|n| (1..=30).contains(n))
+        })?
+        .unwrap_or(20);
+    let search = AvailableQuery {
+        country,
+        number_type,
+        contains,
+        limit,
+    };
+
+    let offers = app
+        .carrier()
+        .search_available(&search)
+        .await
+        .map_err(|e| match e {
+            CarrierError::NotFound { code } => ApiError::TwilioNotFound {
+                message: format!("Twilio offers no {number_type} numbers in {country}"),
+                twilio_code: code,
+            },
+            other => other.into(),
+        })?;
+    // Prices decorate the answer; without them the search is still useful.
+    let pricing = match app.pricing().get(app.carrier(), country).await {
+        Ok(pricing) => Some(pricing),
+        Err(error) => {
+            tracing::warn!(%error, country = %country, "prices unavailable for a search");
+            None
+        }
+    };
+    let requirement = app.store().regulatory().get(country, number_type).await?;
+    let has_bundle = requirement.as_ref().is_some_and(|r| r.bundle_sid.is_some());
+    let has_address = requirement
+        .as_ref()
+        .is_some_and(|r| r.address_sid.is_some());
+    let price = pricing
+        .as_ref()
+        .and_then(|p| p.current_price(number_type))
+        .map(|m| m.to_string());
+    let available_phone_numbers = offers
+        .into_iter()
+        .map(|offer| {
+            let can_buy = purchasable(&offer, number_type, has_bundle, has_address);
+            AvailableNumberView::new(offer, price.clone(), can_buy)
+        })
+        .collect();
+    Ok(web::Json(AvailableNumberList {
+        country: country.to_string(),
+        number_type: number_type.to_string(),
+        currency: pricing.map_or_else(|| "USD".to_owned(), |p| p.currency),
+        available_phone_numbers,
+    }))
+}
+
+/// Monthly prices per number type for a country (cached).
+#[utoipa::path(
+    get,
+    path = "/v1/phone-numbers/pricing",
+    tag = "phone numbers",
+    params(("country" = String, Query, description = "ISO-3166 alpha-2 country, e.g. GB")),
+    responses(
+        (status = 200, description = "Prices", body = PricingView),
+        (status = 400, description = "validation_failed", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found: Twilio has no prices for that country (with twilio_code)", body = ErrorBody),
+        (status = 502, description = "twilio_error", body = ErrorBody),
+        (status = 503, description = "twilio_unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn pricing(
+    app: web::Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+) -> Result<web::Json<PricingView>, ApiError> {
+    caller.require_admin()?;
+    let query = Query::parse(req.query_string(), &["country"])?;
+    let country = country(&query)?;
+    let pricing = app
+        .pricing()
+        .get(app.carrier(), country)
+        .await
+        .map_err(|e| match e {
+            CarrierError::NotFound { code } => ApiError::TwilioNotFound {
+                message: format!("Twilio has no phone number prices for {country}"),
+                twilio_code: code,
+            },
+            other => other.into(),
+        })?;
+    Ok(web::Json(pricing.into()))
+}
