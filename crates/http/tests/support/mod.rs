@@ -1,0 +1,158 @@
+//! A running service for HTTP tests: a fresh database (either backend), the Twilio fake,
+//! the real server on an ephemeral loopback port, and a seeded tenant with tokens.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use numbers_app::{App, AppBuilder, TwilioAuth, TwilioSettings};
+use numbers_domain::{ChannelId, ChannelKind, SubscriptionStatus, TenantId};
+use numbers_http::auth::{Claims, Role, mint};
+use numbers_persistence::NewChannel;
+use numbers_persistence::testing::TestDb;
+use secrecy::SecretString;
+use serde_json::Value;
+use twilio_fake::{FakeConfig, TwilioFake};
+
+/// The JWT secret of test servers.
+pub const SECRET: &str = "http-tests-secret-0123456789abcdef";
+
+/// One tenant with a plan, an active subscription and a voice channel.
+#[derive(Debug, Clone)]
+pub struct TestTenant {
+    pub id: TenantId,
+    pub channel_id: ChannelId,
+    pub admin: String,
+    pub member: String,
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub app: App,
+    pub fake: Arc<TwilioFake>,
+    pub db: TestDb,
+    pub http: reqwest::Client,
+}
+
+pub fn token(tenant: TenantId, role: Role, exp_offset_secs: i64) -> String {
+    let claims = Claims {
+        sub: format!("user-{}", role.as_str()),
+        tenant_id: tenant,
+        role,
+        exp: Utc::now().timestamp() + exp_offset_secs,
+    };
+    mint(&SecretString::from(SECRET), &claims)
+}
+
+impl TestServer {
+    pub async fn start(db: TestDb) -> Self {
+        let fake = Arc::new(TwilioFake::start(FakeConfig::with_seed(7)).expect("fake"));
+        let settings = TwilioSettings {
+            account_sid: fake.account_sid().to_owned(),
+            auth: TwilioAuth::AuthToken(SecretString::from(fake.auth_token().to_owned())),
+            api_base_url: fake.api_base_url(),
+            pricing_base_url: fake.pricing_base_url(),
+        };
+        let app = AppBuilder::new(db.store.clone(), db.url.clone())
+            .twilio(&settings)
+            .expect("twilio settings")
+            .jwt_secret(SecretString::from(SECRET))
+            .build();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(numbers_http::serve(app.clone(), listener).expect("serve"));
+        Self {
+            base,
+            app,
+            fake,
+            db,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A tenant with a plan allowing `quota` numbers.
+    pub async fn tenant(&self, quota: u32) -> TestTenant {
+        let store = &self.db.store;
+        let tenant = store.tenants().create("Tenant").await.expect("tenant");
+        let plan = store
+            .plans()
+            .create(&format!("plan-{}", uuid::Uuid::new_v4().simple()), quota)
+            .await
+            .expect("plan");
+        store
+            .subscriptions()
+            .create(
+                tenant.id,
+                plan.id,
+                SubscriptionStatus::Active,
+                Utc::now() + Duration::days(30),
+            )
+            .await
+            .expect("subscription");
+        let channel = store
+            .channels()
+            .create(NewChannel {
+                tenant_id: tenant.id,
+                kind: ChannelKind::Voice,
+                name: "Voice".into(),
+                agent_stream_url: None,
+            })
+            .await
+            .expect("channel");
+        TestTenant {
+            id: tenant.id,
+            channel_id: channel.id,
+            admin: token(tenant.id, Role::Admin, 3600),
+            member: token(tenant.id, Role::Member, 3600),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET with a bearer token; returns status and JSON body.
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST a JSON body with a bearer token.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Asserts an error envelope with this status and code; returns the body.
+#[track_caller]
+pub fn assert_error(answer: &(u16, Value), status: u16, code: &str) -> Value {
+    let (got_status, body) = answer;
+    assert_eq!(
+        (*got_status, body["code"].as_str()),
+        (status, Some(code)),
+        "body: {body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "an error carries a message: {body}"
+    );
+    body.clone()
+}
