@@ -14,7 +14,11 @@
 //!   the port and apostrophe variants), with constant-time comparison and validation against
 //!   several auth tokens at once (current and rotating).
 //!
-//! Secrets never appear in `Debug` output or in error messages.
+//! Secrets never appear in `Debug` output or in error messages. The crate wipes its own copies
+//! of raw key bytes and the plaintexts it opens when they are dropped, but not everything
+//! derived from them: `ring`'s expanded AES key schedules, the HMAC and SHA-256 states that
+//! have absorbed a key or token, and transient copies left by moves are not wiped (see
+//! "Zeroisation, and its limits" in [`sealed`]).
 //!
 //! The crate's own tests are self-contained. `tests/conformance_vectors.rs` additionally checks
 //! the 55 signature vectors collected from the official SDKs when `NUMBERS_CONFORMANCE_DIR`

@@ -7,9 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use numbers_crypto::SignatureError;
 use numbers_crypto::signature::{
     PortEdit, QuoteEdit, SignatureMatch, body_sha256_hex, compute_signature, compute_url_signature,
-    validate_form, validate_json,
+    validate_form, validate_get, validate_json,
 };
 use serde_json::Value;
 
@@ -63,7 +64,7 @@ fn params_pairs(vector: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn validate_vector(vector: &Value) -> Result<SignatureMatch, numbers_crypto::SignatureError> {
+fn validate_vector(vector: &Value) -> Result<SignatureMatch, SignatureError> {
     let token = str_field(vector, "auth_token");
     let url = str_field(vector, "url");
     let header = Some(str_field(vector, "signature"));
@@ -204,4 +205,34 @@ fn body_hash_vectors_agree_with_body_sha256_hex() {
             == str_field(vector, "sha256_hex");
         assert_eq!(matches, expected_valid, "body hash vector {vector}");
     }
+}
+
+#[test]
+fn json_vectors_are_refused_when_validated_as_form_or_get_requests() {
+    let Some(file) = load_vectors() else { return };
+    let mut checked = 0;
+    for vector in vectors(&file)
+        .iter()
+        .filter(|v| str_field(v, "url").contains("bodySHA256="))
+    {
+        // Their bodies go through validate_json above; routed to the form or GET check, which
+        // cannot look at a body, they must be refused whatever the signature says.
+        let token = str_field(vector, "auth_token");
+        let url = str_field(vector, "url");
+        let header = Some(str_field(vector, "signature"));
+        assert_eq!(
+            validate_form(token, url, &params_pairs(vector), header),
+            Err(SignatureError::BodyNotChecked),
+            "vector {}",
+            vector["id"]
+        );
+        assert_eq!(
+            validate_get(token, url, header),
+            Err(SignatureError::BodyNotChecked),
+            "vector {}",
+            vector["id"]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
 }

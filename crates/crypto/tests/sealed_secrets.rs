@@ -104,6 +104,32 @@ fn rotation_opens_with_the_previous_key_and_reseals_under_the_current_one() {
 }
 
 #[test]
+fn a_blob_relabelled_with_another_keys_id_fails_authentication_under_that_key() {
+    let sealed = Keyring::new(key(1), [])
+        .seal(b"secret", OWNER)
+        .expect("seal");
+    // Rewrite the key id (bytes 1..9) to name key 2, then open with a ring holding only key 2:
+    // the id now matches, but the ciphertext was made with key 1 and the id is part of the
+    // authenticated data, so it must fail cleanly rather than open or panic.
+    let mut bytes = sealed.into_bytes();
+    bytes[1..9].copy_from_slice(key(2).id().as_bytes());
+    let relabelled = SealedSecret::from_bytes(bytes).expect("still a well-formed blob");
+    assert_eq!(relabelled.key_id(), key(2).id());
+
+    let keyring = Keyring::new(key(2), []);
+    assert_eq!(
+        keyring.open(&relabelled, OWNER),
+        Err(OpenError::AuthenticationFailed {
+            key_id: key(2).id()
+        })
+    );
+    assert!(matches!(
+        keyring.reseal(&relabelled, OWNER),
+        Err(ResealError::Open(OpenError::AuthenticationFailed { .. }))
+    ));
+}
+
+#[test]
 fn reseal_reports_why_it_could_not_open() {
     let keyring = Keyring::new(key(1), []);
     let sealed = keyring.seal(b"token", OWNER).expect("seal");

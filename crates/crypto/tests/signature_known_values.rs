@@ -266,7 +266,9 @@ fn validator_accepts_any_of_its_tokens_and_reports_which() {
 #[test]
 fn error_messages_never_contain_the_token_or_signature() {
     let errors = [
+        SignatureError::NoToken,
         SignatureError::Missing,
+        SignatureError::BodyNotChecked,
         SignatureError::Malformed,
         SignatureError::Mismatch,
         SignatureError::BodyHashMissing,
@@ -279,4 +281,133 @@ fn error_messages_never_contain_the_token_or_signature() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn an_empty_or_blank_token_never_validates_anything() {
+    for blank in ["", " ", "\t\n", "\u{a0}"] {
+        // HMAC accepts an empty key, so these signatures are well formed; they must still
+        // be refused.
+        let form_signature = compute_signature(blank, URL, &CLASSIC_PARAMS);
+        assert_eq!(
+            validate_form(blank, URL, &CLASSIC_PARAMS, Some(&form_signature)),
+            Err(SignatureError::NoToken),
+            "{blank:?}"
+        );
+        let get_signature = compute_url_signature(blank, URL);
+        assert_eq!(
+            validate_get(blank, URL, Some(&get_signature)),
+            Err(SignatureError::NoToken)
+        );
+        let json_url = append_body_sha256(URL, b"{}");
+        let json_signature = compute_url_signature(blank, &json_url);
+        assert_eq!(
+            validate_json(blank, &json_url, b"{}", Some(&json_signature)),
+            Err(SignatureError::NoToken)
+        );
+        // Refused before the request is looked at, even without a header.
+        assert_eq!(
+            validate_form(blank, URL, &CLASSIC_PARAMS, None),
+            Err(SignatureError::NoToken)
+        );
+
+        let validator = SignatureValidator::new(SecretString::from(blank));
+        assert_eq!(validator.token_count(), 0);
+        assert_eq!(
+            validator.validate_form(URL, &CLASSIC_PARAMS, Some(&form_signature)),
+            Err(SignatureError::NoToken)
+        );
+        assert_eq!(
+            validator.validate_get(URL, Some(&get_signature)),
+            Err(SignatureError::NoToken)
+        );
+        assert_eq!(
+            validator.validate_json(&json_url, b"{}", Some(&json_signature)),
+            Err(SignatureError::NoToken)
+        );
+    }
+    // A token with surrounding whitespace is a real token, used exactly as given.
+    let padded = " 12345 ";
+    let signature = compute_signature(padded, URL, &CLASSIC_PARAMS);
+    assert!(validate_form(padded, URL, &CLASSIC_PARAMS, Some(&signature)).is_ok());
+    assert_eq!(
+        validate_form(TOKEN, URL, &CLASSIC_PARAMS, Some(&signature)),
+        Err(SignatureError::Mismatch)
+    );
+}
+
+#[test]
+fn a_validator_with_a_blank_and_a_real_token_uses_only_the_real_one() {
+    let validator =
+        SignatureValidator::new(SecretString::from("")).with_token(SecretString::from(TOKEN));
+    assert_eq!(validator.token_count(), 1);
+    assert_eq!(format!("{validator:?}"), "SignatureValidator { tokens: 1 }");
+
+    // The real token still works, reported at its position among the tokens given.
+    let matched = validator
+        .validate_form(URL, &CLASSIC_PARAMS, Some(CLASSIC_SIGNATURE))
+        .expect("the real token matches");
+    assert_eq!(matched.token_index, 1);
+
+    // A signature made with the empty key is not accepted through the blank token.
+    let forged = compute_signature("", URL, &CLASSIC_PARAMS);
+    assert_eq!(
+        validator.validate_form(URL, &CLASSIC_PARAMS, Some(&forged)),
+        Err(SignatureError::Mismatch)
+    );
+    assert_eq!(
+        validator.validate_get(URL, Some(&compute_url_signature("", URL))),
+        Err(SignatureError::Mismatch)
+    );
+}
+
+#[test]
+fn a_json_webhook_url_is_refused_by_form_and_get_validation() {
+    let body = br#"{"property": "value", "boolean": true}"#;
+    let url = append_body_sha256("https://example.com/hook?x=1", body);
+    let signature = compute_url_signature(TOKEN, &url);
+    // The signature over the URL is genuine, but only validate_json checks the body, so the
+    // other two refuse instead of letting any body through.
+    assert_eq!(
+        validate_get(TOKEN, &url, Some(&signature)),
+        Err(SignatureError::BodyNotChecked)
+    );
+    assert_eq!(
+        validate_form::<&str, &str>(TOKEN, &url, &[], Some(&signature)),
+        Err(SignatureError::BodyNotChecked)
+    );
+    assert_eq!(
+        validate_form(TOKEN, &url, &[("Tampered", "yes")], Some(&signature)),
+        Err(SignatureError::BodyNotChecked)
+    );
+    let validator = SignatureValidator::new(SecretString::from(TOKEN));
+    assert_eq!(
+        validator.validate_get(&url, Some(&signature)),
+        Err(SignatureError::BodyNotChecked)
+    );
+    assert_eq!(
+        validator.validate_form::<&str, &str>(&url, &[], Some(&signature)),
+        Err(SignatureError::BodyNotChecked)
+    );
+    // Header problems are still reported as such first.
+    assert_eq!(
+        validate_get(TOKEN, &url, None),
+        Err(SignatureError::Missing)
+    );
+
+    // Routed to the right function, the genuine body passes and a tampered one does not.
+    assert!(validate_json(TOKEN, &url, body, Some(&signature)).is_ok());
+    assert!(
+        validator
+            .validate_json(&url, body, Some(&signature))
+            .is_ok()
+    );
+    assert_eq!(
+        validate_json(TOKEN, &url, br#"{"property": "evil"}"#, Some(&signature)),
+        Err(SignatureError::BodyHashMismatch)
+    );
+    // A parameter that only looks similar is not bodySHA256.
+    let lookalike = "https://example.com/hook?xbodySHA256=1";
+    let signed = compute_url_signature(TOKEN, lookalike);
+    assert!(validate_get(TOKEN, lookalike, Some(&signed)).is_ok());
 }

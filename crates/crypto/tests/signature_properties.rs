@@ -121,8 +121,13 @@ proptest! {
         token in token(), url in url(), params in params(),
         index in any::<usize>(), pick in any::<usize>()
     ) {
-        // Any URL form the validator tries has a different length from the changed URL, except
-        // the changed URL itself, so none can equal the URL that was signed.
+        // The signed URL differs from the changed one in exactly one character. The validator
+        // also tries port and apostrophe variants of the changed URL, but none can be the
+        // signed URL: a port edit alone or apostrophe edits alone change the length, and a
+        // form with both can keep the length (`:1` removed and one `'` written as `%27`) but
+        // then differs from the changed URL in at least two places, the character right
+        // after the host (a `:` on one side only) and the last character of the last edited
+        // apostrophe (`'` against the `7` of `%27`, the text after it being aligned).
         let header = compute_signature(&token, &url, &params);
         let changed = change_char(&url, index, pick, URL_CHARS);
         prop_assert_eq!(
@@ -179,6 +184,11 @@ proptest! {
         let form = validate_form(&token, &url, &params, header.as_deref());
         let json = validate_json(&token, &url, &body, header.as_deref());
         match header.as_deref() {
+            // A blank token is refused before the request is looked at.
+            _ if token.trim().is_empty() => {
+                prop_assert_eq!(form, Err(SignatureError::NoToken));
+                prop_assert_eq!(json, Err(SignatureError::NoToken));
+            }
             None => {
                 prop_assert_eq!(form, Err(SignatureError::Missing));
                 prop_assert_eq!(json, Err(SignatureError::Missing));

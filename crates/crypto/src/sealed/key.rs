@@ -89,7 +89,9 @@ impl FromStr for KeyId {
 
 /// One 256-bit AES key with its id.
 ///
-/// The key bytes are wiped from memory when the value is dropped, and `Debug` shows only the id.
+/// This value's copy of the key bytes is wiped from memory when it is dropped (copies made
+/// elsewhere are not: see "Zeroisation, and its limits" in the [`super`] module docs), and
+/// `Debug` shows only the id.
 pub struct EncryptionKey {
     bytes: Zeroizing<[u8; KEY_LEN]>,
     id: KeyId,

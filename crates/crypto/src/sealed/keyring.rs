@@ -16,8 +16,9 @@ use super::key::{EncryptionKey, KeyId, KeyVarNames};
 /// A key ready for use: its id and the AES-GCM state `ring` expanded from it.
 struct KeySlot {
     id: KeyId,
-    // Boxed so the expanded key schedule stays at one heap address when the keyring moves
-    // (see "Zeroisation" in the module docs).
+    // Boxed so moving the keyring does not move (and leave behind) the expanded key schedule.
+    // That schedule is never wiped, and building it may leave copies on the stack: see
+    // "Zeroisation, and its limits" in the module docs.
     aead: Box<LessSafeKey>,
 }
 

@@ -29,14 +29,31 @@
 //! [`Keyring::reseal`] every stored blob (or only those for which [`Keyring::needs_reseal`] is
 //! true), and finally drop the old key from the configuration.
 //!
-//! # Zeroisation
+//! # Zeroisation, and its limits
 //!
-//! Raw key bytes are held in [`zeroize::Zeroizing`] buffers and wiped when dropped; opened
-//! plaintexts are returned in `Zeroizing` (or [`secrecy::SecretString`]) for the same reason.
-//! `ring` does not wipe the AES key schedule it expands from a key and offers no hook to do so
-//! (this crate forbids `unsafe`), so each keyring keeps exactly one expanded schedule per key,
-//! boxed at a fixed heap address, for its whole lifetime, rather than re-expanding keys on every
-//! call and leaving copies behind.
+//! What this crate wipes when it is dropped:
+//!
+//! - its own copies of raw key bytes: each [`EncryptionKey`] keeps them in a
+//!   [`zeroize::Zeroizing`] buffer, as do the buffers used while decoding a key from base64 or
+//!   reading it from the environment, and [`EncryptionKey::to_base64`] returns one;
+//! - opened plaintexts: [`Keyring::open`] returns a `Zeroizing` buffer and
+//!   [`Keyring::open_string`] a [`secrecy::SecretString`]; the working buffers of sealing and
+//!   opening are `Zeroizing` too.
+//!
+//! What it does not wipe, and cannot without `unsafe` code (which this crate forbids):
+//!
+//! - the AES-256 key schedule `ring` expands from each key (its first round keys are the raw
+//!   key itself). A [`Keyring`] holds one per key for its whole lifetime, and `ring` erases
+//!   none of them when the keyring is dropped;
+//! - transient copies the compiler makes when values move: a key array passed by value, the
+//!   `ring` key built on the stack before it is boxed, a keyring moved into an `Arc`. Stack
+//!   and registers are reused soon, but nothing overwrites them on purpose;
+//! - the SHA-256 state that derives a [`KeyId`] from a key, which has absorbed the key bytes;
+//! - anything outside this crate: the process environment still holds the configured keys
+//!   after [`Keyring::from_env`], and a caller's own copies are its own to wipe.
+//!
+//! So zeroisation here shortens the life of secrets in memory; it does not guarantee that a
+//! memory dump or swap taken while (or after) a keyring was in use holds no key material.
 
 mod blob;
 mod error;

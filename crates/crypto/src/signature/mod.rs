@@ -17,7 +17,13 @@
 //! - For GET requests nothing is appended; Twilio's parameters are already in the URL.
 //! - For JSON (or other non-form) bodies Twilio adds `bodySHA256=<hex SHA-256 of the body>` to
 //!   the query, signs the URL alone, and the validator also compares the body's hash with that
-//!   parameter ([`validate_json`]).
+//!   parameter ([`validate_json`]). Since such a signature says nothing about the body by
+//!   itself, [`validate_form`] and [`validate_get`] refuse any URL carrying `bodySHA256`
+//!   ([`SignatureError::BodyNotChecked`]) rather than accept a body they cannot check.
+//!
+//! An auth token that is empty or only whitespace is never used (an empty HMAC key would make
+//! signatures anyone can compute valid): with no other token, validation fails with
+//! [`SignatureError::NoToken`].
 //!
 //! # Accepted URL variants
 //!
@@ -130,7 +136,10 @@ pub fn append_body_sha256(url: &str, body: &[u8]) -> String {
 ///
 /// # Errors
 ///
-/// [`SignatureError::Missing`], [`SignatureError::Malformed`] or [`SignatureError::Mismatch`].
+/// Checked in this order: [`SignatureError::NoToken`] (the token is empty or only
+/// whitespace), [`SignatureError::Missing`], [`SignatureError::Malformed`],
+/// [`SignatureError::BodyNotChecked`] (the URL carries `bodySHA256`, so the request is a JSON
+/// webhook for [`validate_json`]) and [`SignatureError::Mismatch`].
 pub fn validate_form<K: AsRef<str>, V: AsRef<str>>(
     auth_token: &str,
     url: &str,
@@ -144,7 +153,9 @@ pub fn validate_form<K: AsRef<str>, V: AsRef<str>>(
 ///
 /// # Errors
 ///
-/// [`SignatureError::Missing`], [`SignatureError::Malformed`] or [`SignatureError::Mismatch`].
+/// As [`validate_form`]: [`SignatureError::NoToken`], [`SignatureError::Missing`],
+/// [`SignatureError::Malformed`], [`SignatureError::BodyNotChecked`] or
+/// [`SignatureError::Mismatch`].
 pub fn validate_get(
     auth_token: &str,
     url: &str,
@@ -159,7 +170,7 @@ pub fn validate_get(
 ///
 /// # Errors
 ///
-/// [`SignatureError::Missing`], [`SignatureError::Malformed`],
+/// [`SignatureError::NoToken`], [`SignatureError::Missing`], [`SignatureError::Malformed`],
 /// [`SignatureError::BodyHashMissing`], [`SignatureError::Mismatch`] or
 /// [`SignatureError::BodyHashMismatch`], checked in that order.
 pub fn validate_json(

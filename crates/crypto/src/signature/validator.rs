@@ -29,7 +29,10 @@ pub struct SignatureMatch {
 /// account's primary token and, during a rotation, the secondary one.
 ///
 /// Tokens are held as [`SecretString`] (wiped on drop); `Debug` shows only how many there are.
-/// Every check is tried with every token, in the order given, the URL as received first.
+/// Every check is tried with every usable token, in the order given, the URL as received
+/// first. A token that is empty or only whitespace is ignored (it would make signatures
+/// anyone can compute valid); with no usable token at all, every validation answers
+/// [`SignatureError::NoToken`].
 ///
 /// ```
 /// use numbers_crypto::{SignatureValidator, compute_signature};
@@ -63,9 +66,11 @@ impl SignatureValidator {
         self
     }
 
-    /// How many tokens are tried.
+    /// How many tokens are tried: those given, minus any that are empty or only whitespace.
+    /// `0` means every validation fails with [`SignatureError::NoToken`]; worth checking at
+    /// start-up.
     pub fn token_count(&self) -> usize {
-        self.tokens.len()
+        self.tokens.iter().filter(|token| token.is_usable()).count()
     }
 
     /// Validates a form-POST webhook: `url` as Twilio requested it, `params` the decoded
@@ -73,8 +78,11 @@ impl SignatureValidator {
     ///
     /// # Errors
     ///
+    /// Checked in this order: [`SignatureError::NoToken`] (no usable token configured),
     /// [`SignatureError::Missing`] (no or empty header), [`SignatureError::Malformed`] (not a
-    /// base64 HMAC-SHA1), [`SignatureError::Mismatch`] (no token and URL form matches).
+    /// base64 HMAC-SHA1), [`SignatureError::BodyNotChecked`] (the URL carries `bodySHA256`:
+    /// a JSON webhook, to be checked with [`SignatureValidator::validate_json`]),
+    /// [`SignatureError::Mismatch`] (no token and URL form matches).
     pub fn validate_form<K: AsRef<str>, V: AsRef<str>>(
         &self,
         url: &str,
@@ -102,7 +110,7 @@ impl SignatureValidator {
     ///
     /// # Errors
     ///
-    /// [`SignatureError::Missing`], [`SignatureError::Malformed`],
+    /// [`SignatureError::NoToken`], [`SignatureError::Missing`], [`SignatureError::Malformed`],
     /// [`SignatureError::BodyHashMissing`], [`SignatureError::Mismatch`] or
     /// [`SignatureError::BodyHashMismatch`], checked in that order.
     pub fn validate_json(
@@ -118,45 +126,68 @@ impl SignatureValidator {
 impl fmt::Debug for SignatureValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignatureValidator")
-            .field("tokens", &self.tokens.len())
+            .field("tokens", &self.token_count())
             .finish()
     }
 }
 
-/// Anything that can lend the bytes of an auth token.
-pub(super) trait TokenBytes {
-    fn token_bytes(&self) -> &[u8];
-}
+/// Anything that can lend an auth token's text.
+pub(super) trait TokenText {
+    fn token_str(&self) -> &str;
 
-impl TokenBytes for SecretString {
-    fn token_bytes(&self) -> &[u8] {
-        self.expose_secret().as_bytes()
+    /// A token that is empty or only whitespace is never used: an empty HMAC key is still a
+    /// key, and validating with it would accept signatures anyone can compute. A token with
+    /// surrounding whitespace is otherwise used exactly as given (never trimmed).
+    fn is_usable(&self) -> bool {
+        !self.token_str().trim().is_empty()
     }
 }
 
-impl TokenBytes for &str {
-    fn token_bytes(&self) -> &[u8] {
-        self.as_bytes()
+impl TokenText for SecretString {
+    fn token_str(&self) -> &str {
+        self.expose_secret()
     }
 }
 
-pub(super) fn validate_form<T: TokenBytes, K: AsRef<str>, V: AsRef<str>>(
+impl TokenText for &str {
+    fn token_str(&self) -> &str {
+        self
+    }
+}
+
+/// [`SignatureError::NoToken`] unless at least one token is usable.
+fn require_usable_token<T: TokenText>(tokens: &[T]) -> Result<(), SignatureError> {
+    if tokens.iter().any(TokenText::is_usable) {
+        Ok(())
+    } else {
+        Err(SignatureError::NoToken)
+    }
+}
+
+pub(super) fn validate_form<T: TokenText, K: AsRef<str>, V: AsRef<str>>(
     tokens: &[T],
     url: &str,
     params: &[(K, V)],
     header: Option<&str>,
 ) -> Result<SignatureMatch, SignatureError> {
+    require_usable_token(tokens)?;
     let expected = decode_header(header)?;
+    // The signature of a JSON webhook covers the URL (and so the claimed hash) but not the
+    // body; only `validate_json` compares the two.
+    if url::body_sha256_param(url).is_some() {
+        return Err(SignatureError::BodyNotChecked);
+    }
     let pairs = canonical_params(params);
     find_match(tokens, url, &pairs, &expected).ok_or(SignatureError::Mismatch)
 }
 
-pub(super) fn validate_json<T: TokenBytes>(
+pub(super) fn validate_json<T: TokenText>(
     tokens: &[T],
     url: &str,
     body: &[u8],
     header: Option<&str>,
 ) -> Result<SignatureMatch, SignatureError> {
+    require_usable_token(tokens)?;
     let expected = decode_header(header)?;
     let claimed_hash = url::body_sha256_param(url).ok_or(SignatureError::BodyHashMissing)?;
     // The signature authenticates the URL, hence the claimed hash; then the body must match it.
@@ -193,15 +224,20 @@ fn decode_header(header: Option<&str>) -> Result<[u8; DIGEST_LEN], SignatureErro
 }
 
 /// Tries every token on the URL as given, then on each URL variant.
-fn find_match<T: TokenBytes>(
+fn find_match<T: TokenText>(
     tokens: &[T],
     url: &str,
     pairs: &[Pair<'_>],
     expected: &[u8; DIGEST_LEN],
 ) -> Option<SignatureMatch> {
     let matching_token = |candidate: &str| {
+        // Positions count every token given, so `token_index` keeps meaning "the n-th
+        // token passed in" even when a blank one before it is skipped.
         tokens.iter().position(|token| {
-            bool::from(digest(token.token_bytes(), candidate, pairs).ct_eq(expected))
+            token.is_usable()
+                && bool::from(
+                    digest(token.token_str().as_bytes(), candidate, pairs).ct_eq(expected),
+                )
         })
     };
     if let Some(token_index) = matching_token(url) {
