@@ -352,3 +352,23 @@ impl Drop for TwilioFake {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_can_be_shared_across_threads_and_kept_in_app_state() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<TwilioFake>();
+        assert_send_sync::<FakeControl>();
+        assert_send_sync::<CallOutcome>();
+    }
+
+    #[test]
+    fn default_config_is_an_ephemeral_port_and_seed_zero() {
+        let config = FakeConfig::default();
+        assert_eq!((config.seed, config.port), (0, 0));
+        assert_eq!(FakeConfig::with_seed(9).seed, 9);
+    }
+}

@@ -2,23 +2,127 @@
 //! serialises straight from the store without copying records.
 
 use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 
-use chrono::DateTime;
 use serde::Serialize;
 
 use crate::catalog::{self, Country};
 use crate::model::{AvailableNumber, Capabilities, NumberKind};
-use crate::rng::format_sid;
 use crate::store::{Extra, HttpMethod, OwnedRec};
 
 /// API version Twilio reports on 2010 resources.
 pub(crate) const API_VERSION: &str = "2010-04-01";
 
-/// RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 23:19:04 +0000`.
+/// RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 23:19:04 +0000`, the day
+/// always two digits (`Tue, 04 Aug 2015`, as in Twilio's examples).
 pub(crate) fn rfc2822(secs: i64) -> String {
-    DateTime::from_timestamp(secs, 0)
-        .unwrap_or_default()
-        .to_rfc2822()
+    rfc2822_buf(secs).as_str().to_owned()
+}
+
+/// [`rfc2822`] into a stack buffer. Hand-written because it runs twice per number in every
+/// listed page; chrono's general formatter is several times slower.
+pub(crate) fn rfc2822_buf(secs: i64) -> StackStr<32> {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut out = StackStr::new();
+    // Writing ASCII into a 32-byte buffer cannot fail for years below 10^9.
+    let _ = write!(
+        out,
+        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} +0000",
+        DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)],
+        MONTHS[usize::try_from(month - 1).unwrap_or(0)],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+    );
+    out
+}
+
+/// A short ASCII string built on the stack (for the per-number fields of a listing page).
+#[derive(Clone, Copy)]
+pub(crate) struct StackStr<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackStr<N> {
+    pub(crate) fn new() -> Self {
+        Self {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only `write_str` fills the buffer, with whole `&str`s, so this never fails.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl<const N: usize> fmt::Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > N {
+            return Err(fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl<const N: usize> Serialize for StackStr<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A friendly name: the stored one, or the default formatted on the stack.
+pub(crate) enum FriendlyName<'a> {
+    Stored(&'a str),
+    Default(StackStr<24>),
+}
+
+impl Serialize for FriendlyName<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Stored(name) => s.serialize_str(name),
+            Self::Default(name) => name.serialize(s),
+        }
+    }
+}
+
+/// Twilio's default friendly name for an E.164 number given as digits: `(415) 555-0123` for
+/// NANP, else the E.164 string.
+pub(crate) fn default_friendly_name(phone: u64) -> StackStr<24> {
+    let mut out = StackStr::new();
+    if (10_000_000_000..20_000_000_000).contains(&phone) {
+        let n = phone - 10_000_000_000;
+        let _ = write!(
+            out,
+            "({:03}) {:03}-{:04}",
+            n / 10_000_000,
+            n / 10_000 % 1000,
+            n % 10_000
+        );
+    } else {
+        let _ = write!(out, "+{phone}");
+    }
+    out
 }
 
 /// Capabilities of an owned number: lower-case keys, as IncomingPhoneNumbers answers spell them.
@@ -117,16 +221,16 @@ pub(crate) struct OwnedView<'a> {
     api_version: &'static str,
     beta: bool,
     capabilities: LowerCaps,
-    date_created: String,
-    date_updated: String,
+    date_created: StackStr<32>,
+    date_updated: StackStr<32>,
     emergency_status: &'static str,
     emergency_address_sid: Option<&'a str>,
     emergency_address_status: &'static str,
-    friendly_name: Cow<'a, str>,
+    friendly_name: FriendlyName<'a>,
     identity_sid: Option<&'a str>,
     origin: &'static str,
-    phone_number: String,
-    sid: String,
+    phone_number: StackStr<16>,
+    sid: StackStr<34>,
     sms_application_sid: &'static str,
     sms_fallback_method: &'static str,
     sms_fallback_url: &'static str,
@@ -135,7 +239,7 @@ pub(crate) struct OwnedView<'a> {
     status_callback: &'a str,
     status_callback_method: &'static str,
     trunk_sid: Option<&'a str>,
-    uri: String,
+    uri: StackStr<128>,
     voice_application_sid: &'static str,
     voice_caller_id_lookup: bool,
     voice_fallback_method: &'static str,
@@ -154,9 +258,18 @@ static NO_EXTRA: Extra = Extra::EMPTY;
 impl<'a> OwnedView<'a> {
     pub(crate) fn new(account_sid: &'a str, sid: u128, rec: &'a OwnedRec) -> Self {
         let extra = rec.extra.as_deref().unwrap_or(&NO_EXTRA);
-        let phone_number = rec.e164();
-        let sid = format_sid("PN", sid);
-        let uri = format!("/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json");
+        // The buffers are sized for the longest values (34-character SIDs, 15 digits), so
+        // these writes cannot fail.
+        let mut phone_number = StackStr::new();
+        let _ = write!(phone_number, "+{}", rec.phone);
+        let mut sid_str = StackStr::<34>::new();
+        let _ = write!(sid_str, "PN{sid:032x}");
+        let mut uri = StackStr::new();
+        let _ = write!(
+            uri,
+            "/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{}.json",
+            sid_str.as_str()
+        );
         Self {
             account_sid,
             address_sid: extra.address_sid.as_deref(),
@@ -164,19 +277,19 @@ impl<'a> OwnedView<'a> {
             api_version: API_VERSION,
             beta: rec.beta,
             capabilities: Capabilities::from_bits(rec.capabilities).into(),
-            date_created: rfc2822(rec.date_created),
-            date_updated: rfc2822(rec.date_updated),
+            date_created: rfc2822_buf(rec.date_created),
+            date_updated: rfc2822_buf(rec.date_updated),
             emergency_status: "Inactive",
             emergency_address_sid: None,
             emergency_address_status: "unregistered",
             friendly_name: extra.friendly_name.as_deref().map_or_else(
-                || Cow::Owned(catalog::friendly_name(&phone_number)),
-                Cow::Borrowed,
+                || FriendlyName::Default(default_friendly_name(rec.phone)),
+                FriendlyName::Stored,
             ),
             identity_sid: extra.identity_sid.as_deref(),
             origin: "twilio",
             phone_number,
-            sid,
+            sid: sid_str,
             sms_application_sid: "",
             sms_fallback_method: "POST",
             sms_fallback_url: "",
@@ -290,6 +403,46 @@ impl HttpMethod {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc2822_is_zero_padded_and_matches_chrono_across_centuries_and_leap_days() {
+        let mut rng = crate::rng::SplitMix64::derive(5, "dates");
+        let mut samples: Vec<i64> = vec![0, 951_782_400, 1_438_298_344, 4_107_542_399, -86_400];
+        samples.extend(
+            (0..2000).map(|_| i64::try_from(rng.below(8_000_000_000)).unwrap_or(0) - 1_000_000_000),
+        );
+        for secs in samples {
+            // Twilio zero-pads the day ("Tue, 04 Aug 2015 18:39:09 +0000" in its examples);
+            // chrono's `to_rfc2822` does not, so compare with an explicit format.
+            let expected = chrono::DateTime::from_timestamp(secs, 0)
+                .unwrap()
+                .format("%a, %d %b %Y %H:%M:%S +0000")
+                .to_string();
+            assert_eq!(rfc2822(secs), expected, "{secs}");
+        }
+        assert_eq!(rfc2822(1_438_298_344), "Thu, 30 Jul 2015 23:19:04 +0000");
+        assert_eq!(rfc2822(1_438_713_549), "Tue, 04 Aug 2015 18:39:09 +0000");
+    }
+
+    #[test]
+    fn default_friendly_names_match_the_catalog_formatting() {
+        for phone in [
+            14_155_550_123_u64,
+            12_125_550_000,
+            442_071_234_567,
+            61_412_345_678,
+        ] {
+            assert_eq!(
+                default_friendly_name(phone).as_str(),
+                catalog::friendly_name(&format!("+{phone}"))
+            );
         }
     }
 }

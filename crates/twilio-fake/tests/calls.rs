@@ -90,7 +90,10 @@ async fn an_inbound_call_posts_twilio_parameters_signed_with_the_account_token()
     assert_eq!(received.len(), 1);
     let request = &received[0];
     // wiremock rebuilds the URL with its own host; compare what was requested.
-    assert_eq!(path_and_query(&request.url), path_and_query(&voice_url.parse().unwrap()));
+    assert_eq!(
+        path_and_query(&request.url),
+        path_and_query(&voice_url.parse().unwrap())
+    );
     let params: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
         .into_owned()
         .collect();
