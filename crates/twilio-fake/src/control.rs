@@ -331,7 +331,7 @@ impl FakeControl {
     /// Adds `count` owned numbers to an account (the master when `None`) without the
     /// inventory: US/CA local numbers in a fixed sequence, SIDs from the seeded generator,
     /// optionally all with the same `voice_url` (shared, so a million cost no more). About
-    /// 100 bytes per number. Returns how many were added.
+    /// 215 bytes per number. Returns how many were added.
     ///
     /// # Errors
     /// [`ControlError::UnknownAccount`].
