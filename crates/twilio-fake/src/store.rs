@@ -1165,7 +1165,8 @@ impl State {
                     .take(size)
                     .collect();
                 items.reverse();
-                (items, true, q.page > 1)
+                // Reached from page `q.page + 1`: there is an earlier page unless this is 0.
+                (items, true, q.page > 0)
             }
             (None, token) => {
                 let lower = match token {

@@ -250,6 +250,19 @@ async fn list_pages_link_forward_and_back_with_opaque_tamper_evident_tokens() {
         page1["incoming_phone_numbers"]
     );
     assert_eq!(back["page"], json!(1));
+    assert_eq!(back["next_page_uri"], page1["next_page_uri"]);
+    let (_, back0) = http.get(back["previous_page_uri"].as_str().unwrap()).await;
+    assert_eq!(
+        back0["incoming_phone_numbers"],
+        page0["incoming_phone_numbers"]
+    );
+    assert_eq!(back0["page"], json!(0));
+    assert_eq!(
+        back0["previous_page_uri"],
+        Value::Null,
+        "nothing before page 0"
+    );
+    assert!(back0["next_page_uri"].is_string());
 
     // A forged token, a token of another listing, and bad page sizes are refused.
     let token = next.split("PageToken=").nth(1).unwrap();
