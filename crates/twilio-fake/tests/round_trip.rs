@@ -267,6 +267,100 @@ async fn search_filters_contains_capabilities_address_and_page_size() {
 }
 
 #[tokio::test]
+async fn search_filters_by_area_code_locality_postal_code_proximity_and_beta() {
+    let fake = fake(11);
+    let client = client(&fake);
+    let search = |filter: AvailableNumberSearch| {
+        let client = client.clone();
+        async move {
+            client
+                .search_available_phone_numbers("US", SearchType::Local, &filter)
+                .await
+        }
+    };
+    let ny = search(AvailableNumberSearch {
+        area_code: Some(212),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(!ny.is_empty());
+    assert!(
+        ny.iter()
+            .all(|n| n.phone_number.as_deref().unwrap().starts_with("+1212"))
+    );
+    assert!(ny.iter().all(|n| n.locality.as_deref() == Some("New York")));
+    let chicago = search(AvailableNumberSearch {
+        in_locality: Some("chicago".into()),
+        in_postal_code: Some("60601".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(!chicago.is_empty());
+    assert!(chicago.iter().all(|n| n.region.as_deref() == Some("IL")));
+    let lata = search(AvailableNumberSearch {
+        in_lata: Some("722".into()),
+        in_rate_center: Some("SNFC CNTRL".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(!lata.is_empty());
+    assert!(
+        lata.iter()
+            .all(|n| n.phone_number.as_deref().unwrap().starts_with("+1415"))
+    );
+    let e = search(AvailableNumberSearch {
+        in_rate_center: Some("SNFC CNTRL".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(e.http_status(), Some(400), "InRateCenter needs InLata");
+    // Near a San Francisco number: only Bay Area numbers.
+    let near = search(AvailableNumberSearch {
+        near_number: Some("+14155550100".into()),
+        distance: Some(30),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(!near.is_empty());
+    assert!(
+        near.iter()
+            .all(|n| n.locality.as_deref() == Some("San Francisco"))
+    );
+    // Beta=false leaves out numbers new to Twilio.
+    let stocked = fake
+        .control()
+        .available_numbers("US", NumberKind::Local)
+        .unwrap();
+    let beta: HashSet<_> = stocked
+        .iter()
+        .filter(|n| n.beta)
+        .map(|n| n.phone_number.clone())
+        .collect();
+    assert!(!beta.is_empty(), "the inventory has beta numbers");
+    let no_beta = search(AvailableNumberSearch {
+        beta: Some(false),
+        contains: Some(beta.iter().next().unwrap()[1..].to_owned()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(no_beta.is_empty(), "the only match is a beta number");
+    let with_beta = search(AvailableNumberSearch {
+        contains: Some(beta.iter().next().unwrap()[1..].to_owned()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(with_beta.len(), 1);
+    assert_eq!(with_beta[0].beta, Some(true));
+}
+
+#[tokio::test]
 async fn buy_fetch_update_list_and_release_agree_with_the_fake() {
     let fake = fake(4);
     let client = client(&fake);
