@@ -152,7 +152,7 @@ impl Carrier for TwilioCarrier {
                 .fetch_phone_number_pricing(country.as_str())
                 .await
                 .map_err(|e| read_error(&e))
-                .and_then(|pricing| {
+                .map(|pricing| {
                     let prices = pricing
                         .phone_number_prices
                         .iter()
@@ -166,7 +166,7 @@ impl Carrier for TwilioCarrier {
                             })
                         })
                         .collect();
-                    Ok(CountryPricing {
+                    CountryPricing {
                         country,
                         country_name: pricing
                             .country
@@ -178,7 +178,7 @@ impl Carrier for TwilioCarrier {
                             .unwrap_or("USD")
                             .to_ascii_uppercase(),
                         prices,
-                    })
+                    }
                 });
             self.record("pricing", &result);
             result

@@ -45,10 +45,10 @@ impl PricingCache {
             Arc::clone(slots.entry(country).or_default())
         };
         let mut entry = slot.lock().await;
-        if let Some((fetched_at, pricing)) = entry.as_ref() {
-            if fetched_at.elapsed() < self.ttl {
-                return Ok(pricing.clone());
-            }
+        if let Some((fetched_at, pricing)) = entry.as_ref()
+            && fetched_at.elapsed() < self.ttl
+        {
+            return Ok(pricing.clone());
         }
         let pricing = carrier.pricing(country).await?;
         *entry = Some((Instant::now(), pricing.clone()));
