@@ -1,5 +1,6 @@
 //! The client: sending requests, retrying, decoding, paging.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,6 +41,8 @@ struct Inner {
     api_base: String,
     pricing_base: String,
     retry: RetryPolicy,
+    max_retry_after: Duration,
+    max_pages: usize,
     in_flight: Semaphore,
     max_in_flight: usize,
     connect_timeout: Duration,
@@ -57,6 +60,8 @@ impl fmt::Debug for TwilioClient {
             .field("request_timeout", &i.request_timeout)
             .field("max_in_flight", &i.max_in_flight)
             .field("retry", &i.retry)
+            .field("max_retry_after", &i.max_retry_after)
+            .field("max_pages", &i.max_pages)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +93,8 @@ impl TwilioClient {
                 api_base,
                 pricing_base,
                 retry: cfg.retry,
+                max_retry_after: cfg.max_retry_after,
+                max_pages: cfg.max_pages,
                 in_flight: Semaphore::new(cfg.max_in_flight),
                 max_in_flight: cfg.max_in_flight,
                 connect_timeout: cfg.connect_timeout,
@@ -148,6 +155,9 @@ impl TwilioClient {
     ///
     /// Each page request is retried per [`RetryPolicy`]; an error ends the stream after
     /// being yielded once. `filter.page_size` up to 1000 keeps the request count low.
+    /// A next-page link leading back to a page already requested, or more pages than
+    /// [`TwilioClientBuilder::max_pages`], ends the stream with a
+    /// [`TwilioError::Decode`] instead of looping.
     pub fn list_incoming_phone_numbers(
         &self,
         filter: &IncomingPhoneNumberFilter,
@@ -220,7 +230,8 @@ impl TwilioClient {
     /// `meta.next_page_url` (re-joined to the configured Pricing base URL).
     ///
     /// The list carries no prices; use [`TwilioClient::fetch_phone_number_pricing`].
-    /// An error ends the stream after being yielded once.
+    /// An error ends the stream after being yielded once; paging loops and the page limit
+    /// end it as for [`TwilioClient::list_incoming_phone_numbers`].
     pub fn list_pricing_countries(
         &self,
     ) -> BoxStream<'static, Result<PricingCountry, TwilioError>> {
@@ -252,6 +263,11 @@ impl TwilioClient {
     }
 
     /// Streams the items of `first` and of every following page.
+    ///
+    /// Every page requested is remembered (by its full URL), so a next-page link that
+    /// leads back to any earlier page (p1 → p2 → p1) ends the stream with an error rather
+    /// than looping; so does reaching the client's page limit, which bounds a server that
+    /// keeps inventing new links.
     fn paginate<P, T>(
         &self,
         first: RequestSpec,
@@ -261,41 +277,67 @@ impl TwilioClient {
         P: DeserializeOwned + Send + 'static,
         T: Send + 'static,
     {
+        /// Where a list stream stands between two pages.
+        struct Paging {
+            next: Option<RequestSpec>,
+            requested: HashSet<String>,
+        }
+
         let client = self.clone();
-        stream::unfold(Some(first), move |state| {
+        let start = Paging {
+            next: Some(first),
+            requested: HashSet::new(),
+        };
+        stream::unfold(start, move |mut paging| {
             let client = client.clone();
             async move {
-                let spec = state?;
+                let spec = paging.next.take()?;
+                if let Some(reason) = client.refuse_page(&spec, &mut paging.requested) {
+                    let err = TwilioError::Decode {
+                        operation: spec.operation,
+                        status: 200,
+                        reason,
+                    };
+                    return Some((vec![Err(err)], paging));
+                }
                 let page = match client.send_json::<P>(&spec).await {
                     Ok(page) => page,
-                    Err(e) => return Some((vec![Err(e)], None)),
+                    Err(e) => return Some((vec![Err(e)], paging)),
                 };
                 let (items, next) = split(page);
                 let mut out: Vec<Result<T, TwilioError>> = items.into_iter().map(Ok).collect();
-                let next_spec = match next {
-                    None => None,
-                    Some(uri) => match request::next_page(&spec, &uri) {
-                        Ok(next) if next.path == spec.path && spec.query.is_empty() => {
-                            // A server that hands back the page just read would make us loop.
-                            out.push(Err(TwilioError::Decode {
-                                operation: spec.operation,
-                                status: 200,
-                                reason: "next-page link points at the page just read".into(),
-                            }));
-                            None
-                        }
-                        Ok(next) => Some(next),
-                        Err(e) => {
-                            out.push(Err(e));
-                            None
-                        }
-                    },
-                };
-                Some((out, next_spec))
+                match next.map(|uri| request::next_page(&spec, &uri)) {
+                    None => {}
+                    Some(Ok(next)) => paging.next = Some(next),
+                    Some(Err(e)) => out.push(Err(e)),
+                }
+                Some((out, paging))
             }
         })
         .flat_map(stream::iter)
         .boxed()
+    }
+
+    /// Why the page `spec` must not be requested (it was already, or the page limit is
+    /// reached), or `None` after noting it as requested.
+    fn refuse_page(&self, spec: &RequestSpec, requested: &mut HashSet<String>) -> Option<String> {
+        // The URL exactly as it would be sent; if it cannot be built, sending reports that.
+        let key = self
+            .url_for(spec)
+            .map_or_else(|_| spec.path.clone(), String::from);
+        if requested.contains(&key) {
+            return Some(
+                "the next-page link leads back to a page already read (paging loop)".into(),
+            );
+        }
+        if requested.len() >= self.inner.max_pages {
+            return Some(format!(
+                "the list goes on past {} pages, the client's limit; stopped",
+                self.inner.max_pages
+            ));
+        }
+        requested.insert(key);
+        None
     }
 
     /// Sends `spec` with retries, inside a tracing span, and returns a 2xx answer.
@@ -313,12 +355,30 @@ impl TwilioClient {
             duration_ms = Empty,
         );
         let started = Instant::now();
-        let result = self
-            .execute_with_retries(spec, &span)
+        let (result, attempts) = self
+            .execute_with_retries(spec)
             .instrument(span.clone())
             .await;
+        // Recorded once, at the end: a field recorded again is appended, not replaced, by
+        // some subscribers (the `fmt` one among them).
+        span.record("attempts", attempts);
         let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         span.record("duration_ms", elapsed);
+        // The final outcome only: a status or code seen on an earlier attempt is not the
+        // call's (a 503 followed by a timeout has no status, a cured 429 no code).
+        let status = match &result {
+            Ok(answer) => Some(answer.status),
+            Err(e) => e.http_status(),
+        };
+        if let Some(status) = status {
+            span.record("http.status_code", status);
+        }
+        if let Err(TwilioError::Api {
+            code: Some(code), ..
+        }) = &result
+        {
+            span.record("twilio.code", *code);
+        }
         span.in_scope(|| match &result {
             Ok(_) => tracing::debug!("twilio request succeeded"),
             Err(e) => tracing::debug!(
@@ -330,30 +390,24 @@ impl TwilioClient {
         result
     }
 
-    async fn execute_with_retries(
-        &self,
-        spec: &RequestSpec,
-        span: &tracing::Span,
-    ) -> Result<Answer, TwilioError> {
+    /// Sends `spec` until it succeeds or the retry rules say stop; also returns how many
+    /// attempts were made.
+    async fn execute_with_retries(&self, spec: &RequestSpec) -> (Result<Answer, TwilioError>, u32) {
         let policy = self.inner.retry;
         let max_attempts = policy.max_attempts.max(1);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            span.record("attempts", attempt);
             let outcome = self.attempt(spec).await;
-            if let Ok(answer) = &outcome {
-                span.record("http.status_code", answer.status);
-            }
             let (result, delay) = match outcome {
-                Ok(answer) if (200..300).contains(&answer.status) => return Ok(answer),
+                Ok(answer) if (200..300).contains(&answer.status) => return (Ok(answer), attempt),
                 Ok(answer) => {
                     let err = api_error(spec.operation, &answer);
                     let delay = if answer.status == 429 {
                         match answer.retry_after {
                             // Twilio asked for a longer pause than we are willing to
                             // wait: let the caller decide.
-                            Some(wait) if wait > policy.max_delay => None,
+                            Some(wait) if wait > self.inner.max_retry_after => None,
                             Some(wait) => Some(wait),
                             None => Some(policy.backoff(attempt)),
                         }
@@ -387,14 +441,7 @@ impl TwilioClient {
                     );
                     tokio::time::sleep(delay).await;
                 }
-                _ => {
-                    // Recorded for the final outcome only, so a 429 that a retry cured
-                    // does not show up as the call's Twilio code.
-                    if let Some(code) = result.twilio_code() {
-                        span.record("twilio.code", code);
-                    }
-                    return Err(result);
-                }
+                _ => return (Err(result), attempt),
             }
         }
     }
@@ -457,7 +504,12 @@ impl TwilioClient {
 }
 
 /// Classifies a `reqwest` failure by what it says about the request's fate.
+///
+/// The URL is dropped from the error first: it holds the account SID, resource SIDs and
+/// query values such as a `PhoneNumber` filter, and the error's `Display` and `Debug`
+/// would otherwise show it wherever the error is logged.
 fn transport_error(operation: Operation, e: reqwest::Error) -> TwilioError {
+    let e = e.without_url();
     if e.is_connect() {
         TwilioError::Connect {
             operation,
@@ -559,7 +611,9 @@ mod tests {
             body: b"<html>bad gateway</html>".to_vec(),
         };
         let e = api_error(Operation::FetchAccount, &answer);
-        assert_eq!(e.twilio_code(), None);
+        // No code in the body: the helper falls back to the status, the field keeps None.
+        assert_eq!(e.twilio_code(), Some(502));
+        assert!(matches!(e, TwilioError::Api { code: None, .. }));
         assert_eq!(e.http_status(), Some(502));
         assert!(e.is_outcome_unknown());
     }

@@ -18,6 +18,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default limit of requests in flight at once for one client (one account).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 10;
+/// Default longest `Retry-After` the client waits before retrying a 429 itself.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Default most pages one list stream requests (10,000 pages of up to 1000 items).
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
 
 /// How the client authenticates (HTTP Basic on every request).
 ///
@@ -138,7 +142,10 @@ impl fmt::Debug for Credentials {
 ///
 /// What is retried (never anything else):
 /// - HTTP 429, for every method: Twilio never processed it. A `Retry-After` header is
-///   honoured; when it asks for longer than `max_delay` the error is returned at once.
+///   honoured up to [`TwilioClientBuilder::max_retry_after`] (default 30 s), which is a
+///   separate limit from `max_delay`; when it asks for longer, the error is returned at once
+///   (with the delay in [`crate::TwilioError::Api`]'s `retry_after`) for the caller to
+///   decide.
 /// - HTTP 5xx, connection failures, lost connections and timeouts, for `GET` and `DELETE`
 ///   only. A `POST` (purchase, update) failing that way is returned to the caller as an
 ///   "outcome unknown" error and never repeated.
@@ -151,7 +158,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Delay before the first retry (before jitter).
     pub base_delay: Duration,
-    /// Longest delay between two attempts, and longest `Retry-After` honoured.
+    /// Longest backoff delay between two attempts. A server's `Retry-After` has its own
+    /// limit, [`TwilioClientBuilder::max_retry_after`].
     pub max_delay: Duration,
 }
 
@@ -199,6 +207,8 @@ pub struct TwilioClientBuilder {
     pub(crate) request_timeout: Duration,
     pub(crate) max_in_flight: usize,
     pub(crate) retry: RetryPolicy,
+    pub(crate) max_retry_after: Duration,
+    pub(crate) max_pages: usize,
     pub(crate) user_agent: String,
 }
 
@@ -212,6 +222,8 @@ impl TwilioClientBuilder {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             retry: RetryPolicy::default(),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            max_pages: DEFAULT_MAX_PAGES,
             user_agent: concat!("twilio-client-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
     }
@@ -262,6 +274,26 @@ impl TwilioClientBuilder {
         self
     }
 
+    /// Longest `Retry-After` (on a 429) the client waits out before sending the request
+    /// again itself (default 30 s, [`DEFAULT_MAX_RETRY_AFTER`]). A longer one ends the call
+    /// at once with the 429 and its `retry_after`. Independent of
+    /// [`RetryPolicy::max_delay`], which only caps the client's own backoff; the number of
+    /// attempts is still [`RetryPolicy::max_attempts`].
+    #[must_use]
+    pub fn max_retry_after(mut self, limit: Duration) -> Self {
+        self.max_retry_after = limit;
+        self
+    }
+
+    /// Most pages one list stream requests (default 10,000, [`DEFAULT_MAX_PAGES`]). A
+    /// stream that would need more ends with an error instead, so a server that keeps
+    /// handing out new next-page links cannot keep it going forever. `0` is treated as `1`.
+    #[must_use]
+    pub fn max_pages(mut self, limit: usize) -> Self {
+        self.max_pages = limit.max(1);
+        self
+    }
+
     /// `User-Agent` header value.
     #[must_use]
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -282,6 +314,9 @@ impl TwilioClientBuilder {
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
+            // Twilio does not redirect API calls; following a redirect would resend the
+            // Basic credentials (and a purchase's form) to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(self.user_agent.clone())
             .build()
             .map_err(|e| TwilioError::InvalidConfig(format!("HTTP client: {e}")))?;

@@ -4,14 +4,21 @@
 //! arrive as `""` or `null`, coordinates and prices as strings, booleans occasionally as
 //! strings. Every decoder here maps "absent", `null` and `""` to `None` and accepts both
 //! the typed and the string spelling of a value.
+//!
+//! Two strengths exist. The `opt_*` decoders are strict: a value they cannot read fails
+//! the whole body. They are for the fields a caller acts on (SIDs, the phone number,
+//! prices). The `lenient_*` decoders read the same spellings but turn a value they cannot
+//! read into `None` (or `false`): they are for cosmetic fields (dates, names, flags), so a
+//! malformed one neither turns a successful purchase into an "outcome unknown" decode
+//! error nor drops a whole page of a list.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Deserializer;
 use serde::de::{self, Visitor};
+use serde::{Deserialize as _, Deserializer};
 
 /// `null` | `""` | string | number | bool → `Option<String>`.
 pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -104,11 +111,6 @@ pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, 
         }
     }
     d.deserialize_any(V)
-}
-
-/// Same as [`opt_bool`] but an unset value reads as `false`.
-pub(crate) fn bool_or_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    opt_bool(d).map(|v| v.unwrap_or(false))
 }
 
 /// `null` | `""` | number | numeric string → `Option<f64>`.
@@ -239,6 +241,55 @@ where
     Ok(opt_string(d)?.map(T::from))
 }
 
+/// Reads any JSON value, then decodes it with the strict decoder `strict`; a value that
+/// decoder refuses becomes `None`. Only a body that is not JSON at all still fails.
+fn lenient<'de, D, T>(
+    d: D,
+    strict: fn(serde_json::Value) -> Result<Option<T>, serde_json::Error>,
+) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(strict(value).ok().flatten())
+}
+
+/// Like [`opt_string`], but an object or array becomes `None` instead of an error.
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    lenient(d, opt_string)
+}
+
+/// Like [`opt_bool`], but an unreadable value (`"maybe"`, `2`, an object) becomes `None`.
+pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    lenient(d, opt_bool)
+}
+
+/// Like [`lenient_bool`], with an unset or unreadable value read as `false`.
+pub(crate) fn lenient_bool_or_false<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    lenient_bool(d).map(|v| v.unwrap_or(false))
+}
+
+/// Like [`opt_f64`], but an unreadable value becomes `None`.
+pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    lenient(d, opt_f64)
+}
+
+/// Like [`opt_date`], but a value that is not a date becomes `None`.
+pub(crate) fn lenient_date<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    lenient(d, opt_date)
+}
+
+/// Like [`opt_enum`], but an object or array becomes `None`.
+pub(crate) fn lenient_enum<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: From<String>,
+{
+    Ok(lenient_string(d)?.map(T::from))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +341,46 @@ mod tests {
         assert_eq!(p.f, Some(19.72));
         assert_eq!(p.d.unwrap().to_string(), "0.1");
         assert_eq!(p.b, Some(false));
+    }
+
+    #[derive(Deserialize)]
+    struct LenientProbe {
+        #[serde(default, deserialize_with = "lenient_string")]
+        s: Option<String>,
+        #[serde(default, deserialize_with = "lenient_bool")]
+        b: Option<bool>,
+        #[serde(default, deserialize_with = "lenient_bool_or_false")]
+        flag: bool,
+        #[serde(default, deserialize_with = "lenient_f64")]
+        f: Option<f64>,
+        #[serde(default, deserialize_with = "lenient_date")]
+        t: Option<DateTime<Utc>>,
+        #[serde(default, deserialize_with = "opt_string")]
+        key: Option<String>,
+    }
+
+    #[test]
+    fn lenient_decoders_turn_garbage_into_none_and_keep_good_values() {
+        let p: LenientProbe = serde_json::from_str(
+            r#"{"s":{"x":1},"b":"maybe","flag":[1],"f":"north","t":"yesterday","key":"PN1"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (p.s, p.b, p.flag, p.f, p.t),
+            (None, None, false, None, None)
+        );
+        assert_eq!(p.key.as_deref(), Some("PN1"));
+
+        let p: LenientProbe = serde_json::from_str(
+            r#"{"s":"x","b":"true","flag":1,"f":"1.5","t":"Thu, 30 Jul 2015 23:19:04 +0000"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.s.as_deref(), Some("x"));
+        assert_eq!((p.b, p.flag, p.f), (Some(true), true, Some(1.5)));
+        assert_eq!(p.t.unwrap().to_rfc3339(), "2015-07-30T23:19:04+00:00");
+
+        // A strict field next to lenient ones still fails the whole body.
+        assert!(serde_json::from_str::<LenientProbe>(r#"{"key":{"x":1}}"#).is_err());
     }
 
     #[test]

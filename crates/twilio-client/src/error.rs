@@ -24,15 +24,26 @@ pub enum TwilioError {
     ///
     /// `code`, `message` and `more_info` come from Twilio's JSON error body when there
     /// is one; `code` is Twilio's own integer error code (e.g. 21422, 20404), verbatim.
+    ///
+    /// Redirects are not followed (Twilio does not redirect API calls, and following one
+    /// would send the credentials to wherever it points), so a `3xx` answer ends up here
+    /// too, as an error whose outcome is unknown.
     #[error("Twilio answered HTTP {status} (code {code:?}) to {operation}: {message}")]
     Api {
         /// Which operation was refused.
         operation: Operation,
         /// HTTP status code of the final attempt.
         status: u16,
-        /// Twilio's error code, when the body carried one.
+        /// Twilio's error code, when the body carried one; `None` otherwise. The
+        /// [`TwilioError::twilio_code`] helper then falls back to `status`, as Twilio's
+        /// SDKs do.
         code: Option<u32>,
         /// Twilio's human-readable message, or a generic text when the body had none.
+        ///
+        /// Twilio's text may contain personal data: it often quotes the request's phone
+        /// number or other values sent (e.g. "+14155550123 is not available"). Handle it
+        /// like the request itself, not like a log-safe constant; the `Display` of this
+        /// variant includes it.
         message: String,
         /// Link to Twilio's documentation page for the error code.
         more_info: Option<String>,
@@ -53,7 +64,8 @@ pub enum TwilioError {
     Connect {
         /// Which operation could not be sent.
         operation: Operation,
-        /// The underlying transport error.
+        /// The underlying transport error, with the request URL removed (it holds the
+        /// account SID, resource SIDs and query values such as a `PhoneNumber` filter).
         #[source]
         source: reqwest::Error,
     },
@@ -63,7 +75,8 @@ pub enum TwilioError {
     Transport {
         /// Which operation failed.
         operation: Operation,
-        /// The underlying transport error.
+        /// The underlying transport error, with the request URL removed (see
+        /// [`TwilioError::Connect`]).
         #[source]
         source: reqwest::Error,
     },
@@ -106,11 +119,18 @@ impl TwilioError {
         }
     }
 
-    /// Twilio's integer error code (e.g. `21422`), when Twilio sent one.
+    /// Twilio's integer error code (e.g. `21422`) for an API error.
+    ///
+    /// When the error body carried no code (an empty or non-JSON body, say from a proxy),
+    /// this is the HTTP status instead, as Twilio's SDKs report it (twilio-python sets the
+    /// code to the status in that case). Twilio's documented codes all have five digits, so
+    /// a value below 600 is always such a fallback; the `code` field of
+    /// [`TwilioError::Api`] keeps what the body said, `None` included. `None` for every
+    /// other variant.
     #[must_use]
     pub fn twilio_code(&self) -> Option<u32> {
         match self {
-            Self::Api { code, .. } => *code,
+            Self::Api { code, status, .. } => Some(code.unwrap_or(u32::from(*status))),
             _ => None,
         }
     }

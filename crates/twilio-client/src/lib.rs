@@ -17,17 +17,24 @@
 //!   appear in `Debug` output or logs.
 //! - **Decoding** is tolerant of Twilio's real answers: `SMS`/`sms` keys, numbers sent as
 //!   strings, `""` or `null` for unset fields, exact decimal prices, RFC 2822 dates,
-//!   unknown fields ignored, unknown enum spellings kept in `Other` variants.
+//!   unknown fields ignored, unknown enum spellings kept in `Other` variants. Cosmetic
+//!   fields Twilio sends malformed (a date that is not one, say) read as `None`; only
+//!   SIDs, phone numbers and prices must be readable.
 //! - **Errors** are one type, [`TwilioError`], whose helpers tell "Twilio certainly did not
 //!   act on it" ([`TwilioError::is_definitely_not_processed`]) from "it may have happened"
 //!   ([`TwilioError::is_outcome_unknown`]).
-//! - **Retries** ([`RetryPolicy`]): 429 for any method (honouring `Retry-After`); 5xx,
-//!   connection failures and timeouts for `GET`/`DELETE` only. A purchase is never sent
-//!   twice after an ambiguous failure.
+//! - **Retries** ([`RetryPolicy`]): 429 for any method (honouring `Retry-After` up to
+//!   [`TwilioClientBuilder::max_retry_after`]); 5xx, connection failures and timeouts for
+//!   `GET`/`DELETE` only. A purchase is never sent twice after an ambiguous failure.
+//!   Redirects are never followed.
+//! - **Paging**: list streams follow next-page links, and end with an error if a link
+//!   leads back to a page already read or after [`TwilioClientBuilder::max_pages`] pages.
 //! - **Concurrency**: at most [`TwilioClientBuilder::max_in_flight`] requests in flight per
 //!   client, since Twilio limits concurrent requests per account.
 //! - **Tracing**: one `twilio.request` span per call with the operation, method, path
-//!   template (never SIDs or phone numbers), status, Twilio code, attempts and duration.
+//!   template (never SIDs or phone numbers), the final status and Twilio code, attempts
+//!   and duration. Error values carry no request URL either, but Twilio's error
+//!   `message` may quote a phone number.
 //!
 //! # Example
 //!
@@ -88,7 +95,8 @@ mod types;
 pub use client::TwilioClient;
 pub use config::{
     Credentials, DEFAULT_API_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_IN_FLIGHT,
-    DEFAULT_PRICING_BASE_URL, DEFAULT_REQUEST_TIMEOUT, RetryPolicy, TwilioClientBuilder,
+    DEFAULT_MAX_PAGES, DEFAULT_MAX_RETRY_AFTER, DEFAULT_PRICING_BASE_URL, DEFAULT_REQUEST_TIMEOUT,
+    RetryPolicy, TwilioClientBuilder,
 };
 pub use error::TwilioError;
 pub use params::{

@@ -3,6 +3,8 @@
 //! Every optional field left `None` is simply not sent, so Twilio applies its default.
 
 /// The kinds of number this client can search for.
+///
+/// Each has its own search path ([`crate::request::SEARCH_LOCAL_PATH`] and its siblings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SearchType {
     /// `Local`: geographic numbers.
@@ -16,16 +18,6 @@ pub enum SearchType {
 impl SearchType {
     /// Every kind, in a fixed order.
     pub const ALL: [Self; 3] = [Self::Local, Self::TollFree, Self::Mobile];
-
-    /// The path segment Twilio uses for this kind (`Local`, `TollFree`, `Mobile`).
-    #[must_use]
-    pub fn path_segment(self) -> &'static str {
-        match self {
-            Self::Local => "Local",
-            Self::TollFree => "TollFree",
-            Self::Mobile => "Mobile",
-        }
-    }
 }
 
 /// HTTP method Twilio should use when calling one of your webhooks.

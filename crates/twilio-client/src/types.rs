@@ -3,6 +3,14 @@
 //! Every field Twilio may leave unset is an `Option`; `""` and `null` both read as `None`.
 //! Unknown JSON fields are ignored, and open sets of values (number types, statuses) keep
 //! unknown spellings in an `Other` variant instead of failing.
+//!
+//! Only the fields a caller identifies or prices things by are decoded strictly: SIDs
+//! (`sid`, `account_sid`, an account's `owner_account_sid`), `phone_number`, account
+//! `status`/`type`, and prices. A value there that cannot be read fails the whole answer
+//! ([`crate::TwilioError::Decode`]). Every other field (dates, names, URLs, flags,
+//! coordinates, capabilities) reads as `None` (or `false`) when Twilio sends something
+//! unreadable, so one odd cosmetic value neither hides a completed purchase behind a decode
+//! error nor ends a list.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,7 +20,10 @@ use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::de::{bool_or_false, opt_bool, opt_date, opt_decimal, opt_enum, opt_f64, opt_string};
+use crate::de::{
+    lenient_bool, lenient_bool_or_false, lenient_date, lenient_enum, lenient_f64, lenient_string,
+    opt_decimal, opt_enum, opt_string,
+};
 use crate::params::SearchType;
 
 /// Kind of phone number, as Twilio names it in pricing (`"toll free"`), in owned numbers
@@ -216,7 +227,7 @@ impl<'de> Deserialize<'de> for Capabilities {
                 struct Flag(bool);
                 impl<'de> Deserialize<'de> for Flag {
                     fn deserialize<D3: Deserializer<'de>>(d: D3) -> Result<Self, D3::Error> {
-                        bool_or_false(d).map(Flag)
+                        lenient_bool_or_false(d).map(Flag)
                     }
                 }
                 let mut caps = Capabilities::default();
@@ -240,6 +251,13 @@ impl<'de> Deserialize<'de> for Capabilities {
     }
 }
 
+/// `capabilities` that are not an object (or `null`) read as "no capability" instead of
+/// failing the whole answer; inside an object, an unreadable flag reads as `false`.
+fn lenient_capabilities<'de, D: Deserializer<'de>>(d: D) -> Result<Capabilities, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
 /// A number offered for sale by an AvailablePhoneNumbers search.
 ///
 /// A search result is not a reservation: buying it can still fail with Twilio code 21422.
@@ -249,40 +267,40 @@ pub struct AvailablePhoneNumber {
     #[serde(default, deserialize_with = "opt_string")]
     pub phone_number: Option<String>,
     /// Display form, e.g. `(808) 925-1571`.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub friendly_name: Option<String>,
     /// ISO 3166-1 alpha-2 country of the number.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub iso_country: Option<String>,
     /// City or locality (US/CA mostly).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub locality: Option<String>,
     /// State or province abbreviation (US/CA).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub region: Option<String>,
     /// Postal code (US/CA).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub postal_code: Option<String>,
     /// LATA (US/CA).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub lata: Option<String>,
     /// Rate center (US/CA).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub rate_center: Option<String>,
     /// Latitude; Twilio sends it as a string or a number.
-    #[serde(default, deserialize_with = "opt_f64")]
+    #[serde(default, deserialize_with = "lenient_f64")]
     pub latitude: Option<f64>,
     /// Longitude; Twilio sends it as a string or a number.
-    #[serde(default, deserialize_with = "opt_f64")]
+    #[serde(default, deserialize_with = "lenient_f64")]
     pub longitude: Option<f64>,
     /// Address the number needs before it can be bought.
-    #[serde(default, deserialize_with = "opt_enum")]
+    #[serde(default, deserialize_with = "lenient_enum")]
     pub address_requirements: Option<AddressRequirement>,
     /// Whether the number is new to Twilio.
-    #[serde(default, deserialize_with = "opt_bool")]
+    #[serde(default, deserialize_with = "lenient_bool")]
     pub beta: Option<bool>,
     /// What the number can do.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_capabilities")]
     pub capabilities: Capabilities,
 }
 
@@ -299,85 +317,85 @@ pub struct IncomingPhoneNumber {
     #[serde(default, deserialize_with = "opt_string")]
     pub phone_number: Option<String>,
     /// Free-text name; defaults to a formatted number.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub friendly_name: Option<String>,
     /// Kind of number (`type` on the wire).
-    #[serde(default, rename = "type", deserialize_with = "opt_enum")]
+    #[serde(default, rename = "type", deserialize_with = "lenient_enum")]
     pub number_type: Option<NumberType>,
     /// `twilio` or `hosted`.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub origin: Option<String>,
     /// Provisioning status, e.g. `in-use`.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub status: Option<String>,
     /// Whether the number is new to Twilio.
-    #[serde(default, deserialize_with = "opt_bool")]
+    #[serde(default, deserialize_with = "lenient_bool")]
     pub beta: Option<bool>,
     /// What the number can do.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_capabilities")]
     pub capabilities: Capabilities,
     /// Address the number needs.
-    #[serde(default, deserialize_with = "opt_enum")]
+    #[serde(default, deserialize_with = "lenient_enum")]
     pub address_requirements: Option<AddressRequirement>,
     /// Attached Address (`AD…`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub address_sid: Option<String>,
     /// Attached regulatory Bundle (`BU…`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub bundle_sid: Option<String>,
     /// Attached Identity (`RI…`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub identity_sid: Option<String>,
     /// URL Twilio calls for an incoming call.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub voice_url: Option<String>,
     /// HTTP method used for `voice_url` (`GET`/`POST`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub voice_method: Option<String>,
     /// URL called when `voice_url` fails.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub voice_fallback_url: Option<String>,
     /// HTTP method used for `voice_fallback_url`.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub voice_fallback_method: Option<String>,
     /// TwiML application handling calls instead of `voice_url` (`AP…`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub voice_application_sid: Option<String>,
     /// SIP trunk handling calls instead of `voice_url` (`TK…`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub trunk_sid: Option<String>,
     /// URL receiving call status callbacks.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub status_callback: Option<String>,
     /// HTTP method used for `status_callback`.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub status_callback_method: Option<String>,
     /// URL Twilio calls for an incoming message.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub sms_url: Option<String>,
     /// HTTP method used for `sms_url`.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub sms_method: Option<String>,
     /// Messaging application handling messages (`AP…`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub sms_application_sid: Option<String>,
     /// `Active` or `Inactive`.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub emergency_status: Option<String>,
     /// Emergency address (`AD…`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub emergency_address_sid: Option<String>,
     /// API version used for webhooks.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub api_version: Option<String>,
     /// When the number was bought.
-    #[serde(default, deserialize_with = "opt_date")]
+    #[serde(default, deserialize_with = "lenient_date")]
     pub date_created: Option<DateTime<Utc>>,
     /// When the number was last changed.
-    #[serde(default, deserialize_with = "opt_date")]
+    #[serde(default, deserialize_with = "lenient_date")]
     pub date_updated: Option<DateTime<Utc>>,
     /// Relative URI of the resource (ends with `.json`).
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub uri: Option<String>,
 }
 
@@ -489,7 +507,7 @@ pub struct Account {
     #[serde(default, deserialize_with = "opt_string")]
     pub sid: Option<String>,
     /// Name of the account.
-    #[serde(default, deserialize_with = "opt_string")]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub friendly_name: Option<String>,
     /// `active`, `suspended` or `closed`.
     #[serde(default, deserialize_with = "opt_enum")]
@@ -501,10 +519,10 @@ pub struct Account {
     #[serde(default, deserialize_with = "opt_string")]
     pub owner_account_sid: Option<String>,
     /// Creation date.
-    #[serde(default, deserialize_with = "opt_date")]
+    #[serde(default, deserialize_with = "lenient_date")]
     pub date_created: Option<DateTime<Utc>>,
     /// Last change date.
-    #[serde(default, deserialize_with = "opt_date")]
+    #[serde(default, deserialize_with = "lenient_date")]
     pub date_updated: Option<DateTime<Utc>>,
 }
 

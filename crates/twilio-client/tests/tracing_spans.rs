@@ -7,12 +7,15 @@
 
 use std::io;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::json;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
-use twilio_client::{Credentials, NewIncomingPhoneNumber, SecretString, TwilioClient};
+use twilio_client::{
+    Credentials, NewIncomingPhoneNumber, RetryPolicy, SecretString, TwilioClient, TwilioError,
+};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -113,4 +116,65 @@ async fn spans_record_method_template_status_code_and_duration_but_no_secrets_or
             "{secret_or_pii:?} leaked into logs: {logs}"
         );
     }
+    drop(_guard);
+
+    // Second part, with a fresh log: the span carries the final outcome only. A 503 that a
+    // timed-out retry follows leaves no status on the call's span (the retry event still
+    // says what happened on the way).
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(out.clone())
+        .with_env_filter(EnvFilter::new("twilio_client=trace"))
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({
+            "code": 20500, "message": "Internal Server Error", "status": 503
+        })))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"sid": ACCOUNT}))
+                .set_delay(Duration::from_secs(10)),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let c = TwilioClient::builder(Credentials::auth_token(ACCOUNT, SecretString::from(TOKEN)))
+        .api_base_url(server.uri())
+        .request_timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        })
+        .build()
+        .expect("valid test configuration");
+    let err = c.fetch_account().await.unwrap_err();
+    assert!(matches!(err, TwilioError::Timeout { .. }), "{err:?}");
+
+    let logs = out.text();
+    let closed: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("twilio.request{") && line.contains("client: close"))
+        .collect();
+    assert_eq!(closed.len(), 1, "{logs}");
+    let span_line = closed[0];
+    assert!(
+        span_line.contains("attempts=2") && !span_line.contains("attempts=1"),
+        "{span_line}"
+    );
+    assert!(
+        !span_line.contains("http.status_code") && !span_line.contains("twilio.code"),
+        "an earlier attempt's status or code was left on the span: {span_line}"
+    );
+    assert!(logs.contains("retrying twilio request"), "{logs}");
 }

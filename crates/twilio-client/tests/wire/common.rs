@@ -110,6 +110,11 @@ impl RawServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free loopback port");
+        Self::serve(listener, plan)
+    }
+
+    /// Serves connections accepted by `listener`.
+    pub fn serve(listener: TcpListener, plan: fn(usize) -> Conn) -> Self {
         let uri = format!(
             "http://{}",
             listener

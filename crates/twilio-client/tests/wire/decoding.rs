@@ -217,11 +217,12 @@ async fn pricing_is_exact_decimal_and_number_types_are_normalised() {
 #[tokio::test]
 async fn an_unreadable_success_body_is_a_decode_error_with_unknown_outcome() {
     let server = MockServer::start().await;
+    // The SID, a key field, is an object: the answer cannot be used.
     serve(
         &server,
         "POST",
         201,
-        r#"{"sid": "PN1", "date_created": "not a date"}"#,
+        r#"{"sid": {"unexpected": true}, "phone_number": "+14155550123"}"#,
     )
     .await;
     let err = client(&server)
@@ -236,6 +237,77 @@ async fn an_unreadable_success_body_is_a_decode_error_with_unknown_outcome() {
         err.is_outcome_unknown(),
         "a 201 we cannot read may still be a purchase"
     );
+}
+
+#[tokio::test]
+async fn a_purchase_with_malformed_cosmetic_fields_still_decodes() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "POST",
+        201,
+        r#"{
+          "sid": "PN0123456789abcdef0123456789abcdef",
+          "account_sid": "AC0123456789abcdef0123456789abcdef",
+          "phone_number": "+14155550123",
+          "date_created": "not a date", "date_updated": 17,
+          "friendly_name": {"first": "x"}, "beta": "perhaps", "type": ["local"],
+          "capabilities": {"voice": true, "sms": "sometimes"},
+          "voice_url": "https://example.test/voice"
+        }"#,
+    )
+    .await;
+    let n = client(&server)
+        .create_incoming_phone_number(&twilio_client::NewIncomingPhoneNumber::new("+14155550123"))
+        .await
+        .expect("a completed purchase is reported as such");
+    assert_eq!(n.sid.as_deref(), Some(PN));
+    assert_eq!(n.phone_number.as_deref(), Some("+14155550123"));
+    assert_eq!(n.date_created, None);
+    assert_eq!(n.date_updated, None);
+    assert_eq!(n.friendly_name, None);
+    assert_eq!(n.beta, None);
+    assert_eq!(n.number_type, None);
+    assert_eq!(
+        n.capabilities,
+        Capabilities {
+            voice: true,
+            sms: false,
+            mms: false,
+            fax: false
+        }
+    );
+    assert_eq!(n.voice_url.as_deref(), Some("https://example.test/voice"));
+}
+
+#[tokio::test]
+async fn search_rows_with_malformed_cosmetic_fields_are_all_kept() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "GET",
+        200,
+        r#"{"available_phone_numbers": [
+            {"phone_number": "+18005550001", "latitude": "north", "beta": 7,
+             "capabilities": "voice", "address_requirements": {"x": 1}},
+            {"phone_number": "+18005550002", "latitude": "19.5"}
+        ]}"#,
+    )
+    .await;
+    let found = client(&server)
+        .search_available_phone_numbers(
+            "US",
+            SearchType::TollFree,
+            &AvailableNumberSearch::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].latitude, None);
+    assert_eq!(found[0].beta, None);
+    assert_eq!(found[0].capabilities, Capabilities::default());
+    assert_eq!(found[0].address_requirements, None);
+    assert_eq!(found[1].latitude, Some(19.5));
 }
 
 #[tokio::test]
@@ -261,8 +333,24 @@ async fn error_bodies_that_are_not_json_still_give_a_typed_error() {
         .await
         .unwrap_err();
     assert_eq!(err.http_status(), Some(502));
-    assert_eq!(err.twilio_code(), None);
+    // No code in the body: like Twilio's SDKs, the code falls back to the HTTP status
+    // (reference §6.1); the variant's own field says the body had none.
+    assert_eq!(err.twilio_code(), Some(502));
+    assert!(matches!(err, TwilioError::Api { code: None, .. }));
     assert!(err.is_outcome_unknown());
+
+    // Same for a JSON body without a code.
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "GET",
+        403,
+        r#"{"message": "Forbidden", "status": 403}"#,
+    )
+    .await;
+    let err = client(&server).fetch_account().await.unwrap_err();
+    assert_eq!(err.twilio_code(), Some(403));
+    assert!(err.to_string().contains("Forbidden"), "{err}");
 
     // A code sent as a string is still read.
     let server = MockServer::start().await;

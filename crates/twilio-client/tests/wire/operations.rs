@@ -410,6 +410,48 @@ async fn deleting_a_released_number_is_reported_as_not_found() {
 }
 
 #[tokio::test]
+async fn a_redirect_is_returned_as_an_error_and_never_followed() {
+    let server = MockServer::start().await;
+    // Were the redirect followed, the client would send its credentials (and the purchase)
+    // to the Location; here that would be this mock, answering 201.
+    Mock::given(method("POST"))
+        .and(path("/elsewhere"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(incoming_json(PN, "+14155550123")))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{BASE}/IncomingPhoneNumbers.json")))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", format!("{}/elsewhere", server.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(301)
+                .insert_header("Location", format!("{}/elsewhere", server.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let err = c
+        .create_incoming_phone_number(&NewIncomingPhoneNumber::new("+14155550123"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status(), Some(302), "{err:?}");
+    assert!(err.is_outcome_unknown());
+    let err = c.fetch_account().await.unwrap_err();
+    assert_eq!(err.http_status(), Some(301), "{err:?}");
+    let reqs = received(&server).await;
+    assert_eq!(reqs.len(), 2, "only the two original requests were sent");
+    assert!(reqs.iter().all(|r| r.url.path() != "/elsewhere"));
+}
+
+#[tokio::test]
 async fn malformed_sids_are_refused_before_anything_is_sent() {
     let server = MockServer::start().await;
     let c = client(&server);

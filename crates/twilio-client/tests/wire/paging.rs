@@ -174,6 +174,133 @@ async fn a_next_link_pointing_at_the_same_page_stops_instead_of_looping() {
 }
 
 #[tokio::test]
+async fn a_cycle_of_next_links_across_pages_ends_the_stream_with_an_error() {
+    let server = MockServer::start().await;
+    let list = list_path("");
+    // First page → page 1 → page 2 → page 1 again: every link is new to the page it is on,
+    // so only remembering every page requested can see the loop.
+    let page = |sid: &str, number: &str, next: String| {
+        ResponseTemplate::new(200).set_body_json(json!({
+            "incoming_phone_numbers": [incoming_json(sid, number)],
+            "next_page_uri": next
+        }))
+    };
+    let to_page_1 = format!("{list}?Page=1&PageToken=PA1");
+    let to_page_2 = format!("{list}?Page=2&PageToken=PA2");
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .and(query_param("Page", "2"))
+        .respond_with(page("PN03", "+14155550003", to_page_1.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .and(query_param("Page", "1"))
+        .respond_with(page("PN02", "+14155550002", to_page_2))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(list.clone()))
+        .respond_with(page("PN01", "+14155550001", to_page_1))
+        .with_priority(10)
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let items: Vec<Result<_, TwilioError>> = client(&server)
+        .list_incoming_phone_numbers(&IncomingPhoneNumberFilter::default())
+        .collect()
+        .await;
+    let sids: Vec<_> = items
+        .iter()
+        .filter_map(|item| item.as_ref().ok())
+        .map(|n| n.sid.clone().unwrap())
+        .collect();
+    assert_eq!(sids, ["PN01", "PN02", "PN03"]);
+    assert_eq!(items.len(), 4);
+    match &items[3] {
+        Err(TwilioError::Decode { reason, .. }) => assert!(reason.contains("loop"), "{reason}"),
+        other => panic!("expected a paging-loop error, got {other:?}"),
+    }
+    assert_eq!(
+        received(&server).await.len(),
+        3,
+        "no page is requested twice"
+    );
+}
+
+#[tokio::test]
+async fn endless_pages_with_fresh_links_stop_at_the_page_limit() {
+    let server = MockServer::start().await;
+    let list = list_path("");
+    let next_list = list.clone();
+    // Every page is empty and links to a page never seen before.
+    Mock::given(method("GET"))
+        .and(path(list))
+        .respond_with(move |req: &wiremock::Request| {
+            let page: u64 = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "Page")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let next = page + 1;
+            ResponseTemplate::new(200).set_body_json(json!({
+                "incoming_phone_numbers": [],
+                "next_page_uri": format!("{next_list}?Page={next}&PageToken=PA{next}")
+            }))
+        })
+        .mount(&server)
+        .await;
+    let c = builder(&server.uri()).max_pages(5).build().unwrap();
+    let items: Vec<Result<_, TwilioError>> = c
+        .list_incoming_phone_numbers(&IncomingPhoneNumberFilter::default())
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    match &items[0] {
+        Err(TwilioError::Decode { reason, .. }) => assert!(reason.contains("5 pages"), "{reason}"),
+        other => panic!("expected the page-limit error, got {other:?}"),
+    }
+    assert_eq!(received(&server).await.len(), 5);
+}
+
+#[tokio::test]
+async fn a_malformed_date_in_one_row_does_not_end_the_list() {
+    let server = MockServer::start().await;
+    let mut odd = incoming_json("PN02", "+14155550002");
+    odd["date_created"] = json!("not a date");
+    odd["date_updated"] = json!({"unexpected": "object"});
+    odd["beta"] = json!("perhaps");
+    Mock::given(method("GET"))
+        .and(path(list_path("")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "incoming_phone_numbers": [
+                incoming_json("PN01", "+14155550001"),
+                odd,
+                incoming_json("PN03", "+14155550003")
+            ],
+            "next_page_uri": null
+        })))
+        .mount(&server)
+        .await;
+    let numbers: Vec<_> = client(&server)
+        .list_incoming_phone_numbers(&IncomingPhoneNumberFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let sids: Vec<_> = numbers.iter().map(|n| n.sid.clone().unwrap()).collect();
+    assert_eq!(sids, ["PN01", "PN02", "PN03"]);
+    assert_eq!(numbers[1].date_created, None);
+    assert_eq!(numbers[1].date_updated, None);
+    assert_eq!(numbers[1].beta, None);
+    assert_eq!(numbers[1].phone_number.as_deref(), Some("+14155550002"));
+    assert!(numbers[0].date_created.is_some() && numbers[2].date_created.is_some());
+}
+
+#[tokio::test]
 async fn pricing_country_list_follows_absolute_next_page_url_on_the_configured_host() {
     let server = MockServer::start().await;
     // Twilio's v1 links are absolute and name the real host; the client must stay on the

@@ -83,7 +83,7 @@ async fn purchase_is_retried_after_429_because_twilio_never_processed_it() {
 }
 
 #[tokio::test]
-async fn retry_after_is_honoured() {
+async fn retry_after_longer_than_the_backoff_cap_is_still_honoured() {
     let server = MockServer::start().await;
     let ok = ResponseTemplate::new(200).set_body_json(json!({"sid": ACCOUNT}));
     mount_sequence(
@@ -94,12 +94,10 @@ async fn retry_after_is_honoured() {
         ok,
     )
     .await;
+    // The backoff cap is 20 ms, far below the second asked for: the server's wait has its
+    // own, separate limit (30 s by default).
     let c = builder(&server.uri())
-        .retry_policy(RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_secs(2),
-        })
+        .retry_policy(fast_retries(2))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -109,10 +107,11 @@ async fn retry_after_is_honoured() {
         "waited only {:?} despite Retry-After: 1",
         started.elapsed()
     );
+    assert_eq!(received(&server).await.len(), 2);
 }
 
 #[tokio::test]
-async fn retry_after_longer_than_the_policy_allows_is_returned_at_once() {
+async fn retry_after_longer_than_max_retry_after_is_returned_at_once() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(too_many().insert_header("Retry-After", "3600"))
@@ -131,6 +130,29 @@ async fn retry_after_longer_than_the_policy_allows_is_returned_at_once() {
         }
         other => panic!("unexpected {other:?}"),
     }
+
+    // A lower limit set on the builder applies to short waits too.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(too_many().insert_header("Retry-After", "1"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let impatient = builder(&server.uri())
+        .max_retry_after(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = impatient.fetch_account().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(matches!(
+        err,
+        TwilioError::Api {
+            status: 429,
+            retry_after: Some(wait),
+            ..
+        } if wait == Duration::from_secs(1)
+    ));
 }
 
 #[tokio::test]
@@ -285,6 +307,57 @@ async fn a_get_that_times_out_is_retried() {
     let account = c.fetch_account().await.unwrap();
     assert_eq!(account.sid.as_deref(), Some(ACCOUNT));
     assert_eq!(received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_delete_that_times_out_is_retried() {
+    let server = MockServer::start().await;
+    let slow = ResponseTemplate::new(204).set_delay(Duration::from_secs(10));
+    mount_sequence(&server, "DELETE", slow, 1, ResponseTemplate::new(204)).await;
+    let c = builder(&server.uri())
+        .request_timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    c.delete_incoming_phone_number(PN).await.unwrap();
+    let deletes = received(&server)
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .count();
+    assert_eq!(deletes, 2, "the timed-out DELETE is sent again");
+}
+
+#[tokio::test]
+async fn a_get_whose_connection_is_refused_is_retried() {
+    // A socket bound to a port but not listening yet: connecting to it is refused (a
+    // connect error, not a dropped connection), and the port stays ours.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let uri = format!("http://{}", socket.local_addr().unwrap());
+    // Backoff of 0.75–1.5 s: the first attempt is refused at once, and the server starts
+    // listening well before the retry.
+    let c = builder(&uri)
+        .retry_policy(RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1500),
+            max_delay: Duration::from_millis(1500),
+        })
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let call = tokio::spawn(async move { c.fetch_account().await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let raw = RawServer::serve(socket.listen(16).unwrap(), |_| {
+        Conn::Answer(Duration::ZERO, r#"{"sid":"AC1"}"#)
+    });
+    let account = call.await.unwrap().unwrap();
+    assert_eq!(account.sid.as_deref(), Some("AC1"));
+    assert_eq!(raw.connections.load(Ordering::SeqCst), 1);
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "answered after {:?}: the first attempt was not the refused one",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
