@@ -185,6 +185,14 @@ both_backends! {
         assert_error(&s.get("/v1/phone-numbers/pricing?country=GB", &t.member).await, 403, "forbidden");
         let body = assert_error(&s.get("/v1/phone-numbers/pricing?country=ZZ", &t.admin).await, 404, "not_found");
         assert!(body["twilio_code"].is_number(), "{body}");
+        // Failures are not cached: a refusal, an outage, then success for the same country.
+        s.fake.control().inject_fault(FakeOperation::Pricing, Fault::Error { status: 403, code: 20008, message: None }, Some(1));
+        let body = assert_error(&s.get("/v1/phone-numbers/pricing?country=DE", &t.admin).await, 502, "twilio_error");
+        assert_eq!(body["twilio_code"], 20008);
+        s.fake.control().inject_fault(FakeOperation::Pricing, Fault::Error { status: 500, code: 20500, message: None }, Some(5));
+        assert_error(&s.get("/v1/phone-numbers/pricing?country=DE", &t.admin).await, 503, "twilio_unavailable");
+        s.fake.control().clear_faults(None);
+        assert_eq!(s.get("/v1/phone-numbers/pricing?country=DE", &t.admin).await.0, 200);
     }
 
     async fn channels_are_listed_and_created(db) {

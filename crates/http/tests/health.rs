@@ -50,6 +50,50 @@ async fn readiness_is_503_and_liveness_200_when_the_database_is_unreachable() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_data_route_answers_503_database_unavailable_when_the_database_is_down() {
+    let url = DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/none").expect("url");
+    let options = StoreOptions {
+        acquire_timeout: Duration::from_millis(300),
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(&url, &options).expect("pool");
+    let secret = secrecy::SecretString::from("db-down-secret");
+    let app = numbers_app::AppBuilder::new(store, url)
+        .jwt_secret(secret.clone())
+        .build();
+    let tenant = numbers_domain::TenantId::new();
+    let token = numbers_http::auth::mint(
+        &secret,
+        &numbers_http::auth::Claims {
+            sub: "u".into(),
+            tenant_id: tenant,
+            role: numbers_http::auth::Role::Admin,
+            exp: chrono::Utc::now().timestamp() + 60,
+        },
+    );
+    let base = start(app);
+    let client = reqwest::Client::new();
+    for (method, path) in [
+        ("GET", "/v1/phone-numbers".to_owned()),
+        ("GET", "/v1/channels".to_owned()),
+        ("POST", "/v1/channels".to_owned()),
+        ("GET", format!("/v1/tenants/{tenant}/phone-numbers")),
+    ] {
+        let request = if method == "GET" {
+            client.get(format!("{base}{path}"))
+        } else {
+            client
+                .post(format!("{base}{path}"))
+                .json(&serde_json::json!({"name": "x"}))
+        };
+        let response = request.bearer_auth(&token).send().await.expect("request");
+        assert_eq!(response.status(), 503, "{method} {path}");
+        let body: ErrorBody = response.json().await.expect("envelope");
+        assert_eq!(body.code, "database_unavailable", "{method} {path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_file_whose_folder_cannot_be_created_is_refused_at_start() {
     // The parent "folder" is a regular file, so the database cannot be created there.
     let dir = std::env::temp_dir().join(format!("numbers-readyz-{}", std::process::id()));
