@@ -64,20 +64,7 @@ impl Channels<'_> {
     /// # Errors
     /// [`crate::StoreError`] when the database fails.
     pub async fn get(&self, tenant_id: TenantId, id: ChannelId) -> StoreResult<Option<Channel>> {
-        self.store
-            .detached(move |store| async move {
-                let row: Option<ChannelRow> = with_conn!(store, |conn| {
-                    channels::table
-                        .filter(channels::id.eq(DbUuid(id.as_uuid())))
-                        .filter(channels::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .select(ChannelRow::as_select())
-                        .first(conn)
-                        .await
-                        .optional()?
-                });
-                Ok(row.map(Channel::from))
-            })
-            .await
+        Ok(self.get_any(id).await?.filter(|c| c.tenant_id == tenant_id))
     }
 
     /// The channel with this id whoever owns it (webhooks, which carry only the channel id).

@@ -513,20 +513,7 @@ impl PhoneNumbers<'_> {
         tenant_id: TenantId,
         id: PhoneNumberId,
     ) -> StoreResult<Option<PhoneNumberRecord>> {
-        self.store
-            .detached(move |store| async move {
-                let row: Option<PhoneNumberRow> = with_conn!(store, |conn| {
-                    phone_numbers::table
-                        .filter(phone_numbers::id.eq(DbUuid(id.as_uuid())))
-                        .filter(phone_numbers::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .select(PhoneNumberRow::as_select())
-                        .first(conn)
-                        .await
-                        .optional()?
-                });
-                row.map(PhoneNumberRecord::try_from).transpose()
-            })
-            .await
+        Ok(self.get_any(id).await?.filter(|r| r.tenant_id == tenant_id))
     }
 
     /// The row with this id whoever owns it (jobs, operators).
