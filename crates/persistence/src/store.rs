@@ -7,7 +7,9 @@ use std::time::Duration;
 use diesel::Connection as _;
 use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
@@ -176,6 +178,12 @@ pub(crate) enum Pools {
 
 /// The database handle: a pool on one of the two backends, cheap to clone.
 ///
+/// Connections are recycled without a test query (`RecyclingMethod::Fast`): a checkout
+/// used to cost an extra `SELECT 1` round trip before every statement, which the HTTP
+/// benchmark showed (docs/benchmarks.md). A connection is still discarded when it comes back
+/// with an unfinished transaction or, on PostgreSQL, when its socket has closed; a server
+/// restart therefore fails at most the statements already under way.
+///
 /// Every operation runs on a task of its own, so a caller that gives up (a client that
 /// disconnects, a timeout) never leaves a transaction half-done on a pooled connection: the
 /// operation finishes, commits or rolls back, and only then returns its connection.
@@ -203,7 +211,9 @@ impl Store {
     pub fn connect(url: &DatabaseUrl, options: &StoreOptions) -> StoreResult<Self> {
         let pools = match url {
             DatabaseUrl::Postgres(raw) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(raw.clone());
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                config.recycling_method = RecyclingMethod::Fast;
+                let manager = AsyncDieselConnectionManager::new_with_config(raw.clone(), config);
                 Pools::Pg(build_pool(manager, options)?)
             }
             DatabaseUrl::Sqlite(path) => {
@@ -211,6 +221,7 @@ impl Store {
                 let path_text = path.to_string_lossy().into_owned();
                 let busy_ms = options.sqlite_busy_timeout.as_millis();
                 let mut config = ManagerConfig::<SqliteConn>::default();
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(move |url: &str| {
                     let url = url.to_owned();
                     async move {

@@ -85,3 +85,35 @@ async fn an_unreachable_postgres_fails_the_test_with_instructions_to_start_it() 
     assert!(message.contains("PostgreSQL is not reachable"), "{message}");
     assert!(message.contains("pg_ctlcluster"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_killed_by_the_server_are_replaced_without_failing_requests() {
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+    let db = TestDb::postgres().await;
+    // Open a few pooled connections, then have the server end every one of them.
+    for _ in 0..4 {
+        db.store.ping().await.unwrap();
+    }
+    let numbers_persistence::DatabaseUrl::Postgres(url) = &db.url else {
+        unreachable!()
+    };
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = AsyncPgConnection::establish(&numbers_persistence::testing::admin_url())
+        .await
+        .unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The pool notices the closed sockets when it hands connections out again.
+    for _ in 0..8 {
+        db.store
+            .tenants()
+            .list()
+            .await
+            .expect("a fresh connection serves the request");
+    }
+}
