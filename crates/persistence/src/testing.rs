@@ -299,3 +299,44 @@ macro_rules! both_backends {
         )*
     };
 }
+
+/// A tenant subscribed (`active`, for 30 days) to a fresh plan allowing `quota` numbers.
+///
+/// # Panics
+/// When the database refuses (a test set-up failure).
+pub async fn tenant_with_quota(store: &Store, quota: u32) -> (crate::Tenant, crate::Plan) {
+    let tenant = store.tenants().create("Acme").await.expect("tenant");
+    let plan = store
+        .plans()
+        .create(&format!("plan-{}", uuid::Uuid::new_v4().simple()), quota)
+        .await
+        .expect("plan");
+    store
+        .subscriptions()
+        .create(
+            tenant.id,
+            plan.id,
+            numbers_domain::SubscriptionStatus::Active,
+            chrono::Utc::now() + chrono::Duration::days(30),
+        )
+        .await
+        .expect("subscription");
+    (tenant, plan)
+}
+
+/// A voice channel of the tenant, streaming to a placeholder agent URL.
+///
+/// # Panics
+/// When the database refuses (a test set-up failure).
+pub async fn voice_channel(store: &Store, tenant: numbers_domain::TenantId) -> crate::Channel {
+    store
+        .channels()
+        .create(crate::NewChannel {
+            tenant_id: tenant,
+            kind: numbers_domain::ChannelKind::Voice,
+            name: "Front desk".into(),
+            agent_stream_url: Some("wss://agents.example/stream".into()),
+        })
+        .await
+        .expect("channel")
+}

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use futures::FutureExt as _;
 use numbers_domain::TenantId;
+use numbers_persistence::testing::tenant_with_quota;
 use numbers_persistence::{Reservation, Store, StoreError, both_backends};
-use support::{actor, number, reservation, tenant_with_quota};
+use support::{actor, number, reservation};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Tally {

@@ -7,11 +7,12 @@ use numbers_domain::{
     AuditSource, Capabilities, ChannelKind, NumberStatus, PhoneNumberId, ReleaseReason,
     SubscriptionId, SubscriptionStatus, TenantId,
 };
+use numbers_persistence::testing::{tenant_with_quota, voice_channel};
 use numbers_persistence::{
     Actor, Conflict, NewAuditEvent, NewChannel, Purchased, Reservation, StatusFilter, StoreError,
     both_backends,
 };
-use support::{actor, number, reservation, tenant_with_quota, voice_channel};
+use support::{actor, number, reservation};
 
 fn purchased(sid: &str) -> Purchased {
     Purchased {

@@ -2,44 +2,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use chrono::{Duration, Utc};
-use numbers_domain::{ChannelKind, E164, IsoCountry, NumberType, SubscriptionStatus, TenantId};
-use numbers_persistence::{Actor, Channel, NewChannel, NewReservation, Plan, Store, Tenant};
-
-/// A tenant subscribed (active) to a fresh plan with `quota` numbers.
-pub async fn tenant_with_quota(store: &Store, quota: u32) -> (Tenant, Plan) {
-    let tenant = store.tenants().create("Acme").await.expect("tenant");
-    let plan = store
-        .plans()
-        .create(&format!("plan-{}", uuid::Uuid::new_v4().simple()), quota)
-        .await
-        .expect("plan");
-    store
-        .subscriptions()
-        .create(
-            tenant.id,
-            plan.id,
-            SubscriptionStatus::Active,
-            Utc::now() + Duration::days(30),
-        )
-        .await
-        .expect("subscription");
-    (tenant, plan)
-}
-
-/// A voice channel of the tenant.
-pub async fn voice_channel(store: &Store, tenant: TenantId) -> Channel {
-    store
-        .channels()
-        .create(NewChannel {
-            tenant_id: tenant,
-            kind: ChannelKind::Voice,
-            name: "Front desk".into(),
-            agent_stream_url: Some("wss://agents.example/stream".into()),
-        })
-        .await
-        .expect("channel")
-}
+use numbers_domain::{E164, IsoCountry, NumberType, TenantId};
+use numbers_persistence::{Actor, NewReservation};
 
 /// A distinct valid US number for index `n`.
 pub fn number(n: u32) -> E164 {

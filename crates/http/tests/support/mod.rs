@@ -6,12 +6,11 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use numbers_app::{App, AppBuilder, TwilioAuth, TwilioSettings};
-use numbers_domain::{ChannelId, ChannelKind, SubscriptionStatus, TenantId};
+use numbers_domain::{ChannelId, TenantId};
 use numbers_http::auth::{Claims, Role, mint};
-use numbers_persistence::NewChannel;
-use numbers_persistence::testing::TestDb;
+use numbers_persistence::testing::{self, TestDb};
 use secrecy::SecretString;
 use serde_json::Value;
 use twilio_fake::{FakeConfig, TwilioFake};
@@ -75,32 +74,8 @@ impl TestServer {
     /// A tenant with a plan allowing `quota` numbers.
     pub async fn tenant(&self, quota: u32) -> TestTenant {
         let store = &self.db.store;
-        let tenant = store.tenants().create("Tenant").await.expect("tenant");
-        let plan = store
-            .plans()
-            .create(&format!("plan-{}", uuid::Uuid::new_v4().simple()), quota)
-            .await
-            .expect("plan");
-        store
-            .subscriptions()
-            .create(
-                tenant.id,
-                plan.id,
-                SubscriptionStatus::Active,
-                Utc::now() + Duration::days(30),
-            )
-            .await
-            .expect("subscription");
-        let channel = store
-            .channels()
-            .create(NewChannel {
-                tenant_id: tenant.id,
-                kind: ChannelKind::Voice,
-                name: "Voice".into(),
-                agent_stream_url: None,
-            })
-            .await
-            .expect("channel");
+        let (tenant, _) = testing::tenant_with_quota(store, quota).await;
+        let channel = testing::voice_channel(store, tenant.id).await;
         TestTenant {
             id: tenant.id,
             channel_id: channel.id,
