@@ -144,6 +144,11 @@ both_backends! {
             let body = assert_error(&answer, 400, "validation_failed");
             assert_eq!(body["field"], field, "{query}");
         }
+        // An unencoded `+` arrives as a space: the answer says how to send it.
+        let plus = assert_error(&s.get("/v1/phone-numbers/available?country=US&contains=+1415", &t.admin).await, 400, "validation_failed");
+        assert!(plus["message"].as_str().unwrap().contains("%2B"), "{plus}");
+        let (status, _) = s.get("/v1/phone-numbers/available?country=US&contains=%2B1415", &t.admin).await;
+        assert_eq!(status, 200);
         // Twilio has no US mobile inventory: 404 with Twilio's code.
         let body = assert_error(&s.get("/v1/phone-numbers/available?country=US&type=mobile", &t.admin).await, 404, "not_found");
         assert_eq!(body["twilio_code"], 20404);

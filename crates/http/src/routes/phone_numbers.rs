@@ -97,11 +97,15 @@ pub async fn available(
     let number_type: NumberType = query
         .parsed("type", TYPE_HINT, |v| v.parse().ok())?
         .unwrap_or(NumberType::Local);
-    let contains: Option<ContainsPattern> = query.parsed(
-        "contains",
-        &numbers_domain::ContainsPatternError.to_string(),
-        |v| v.parse().ok(),
-    )?;
+    // A raw `+` in a query string means a space; say how to send the anchor.
+    let contains_hint = match query.get("contains") {
+        Some(raw) if raw.starts_with(' ') => {
+            "contains: a leading '+' must be sent URL-encoded as %2B".to_owned()
+        }
+        _ => numbers_domain::ContainsPatternError.to_string(),
+    };
+    let contains: Option<ContainsPattern> =
+        query.parsed("contains", &contains_hint, |v| v.parse().ok())?;
     let limit = query
         .parsed("limit", "limit must be an integer from 1 to 30", |v| {
             v.parse::<u8>().ok().filter(|n| (1..=30).contains(n))
