@@ -124,9 +124,9 @@ impl fmt::Display for NumberStatus {
 #[error("unknown name {0:?}")]
 pub struct UnknownName(pub String);
 
-/// Why a number was released.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Why a number was released. Serialised as its stable name (see [`ReleaseReason::as_str`]),
+/// an unknown name included.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReleaseReason {
     /// A tenant admin asked for it.
     User,
@@ -166,9 +166,40 @@ impl ReleaseReason {
     }
 }
 
+impl serde::Serialize for ReleaseReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReleaseReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self::from_name(&name))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn release_reasons_serialise_as_their_stored_names() {
+        for reason in [
+            ReleaseReason::User,
+            ReleaseReason::SubscriptionCanceled,
+            ReleaseReason::Drift,
+            ReleaseReason::PurchaseNotCompleted,
+            ReleaseReason::Other("ported_out".to_owned()),
+        ] {
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+            assert_eq!(
+                serde_json::from_str::<ReleaseReason>(&json).unwrap(),
+                reason
+            );
+        }
+    }
 
     #[test]
     fn only_lifecycle_transitions_are_allowed() {

@@ -1,8 +1,11 @@
 //! Response bodies, as documented in the OpenAPI document.
 
 use chrono::{DateTime, Utc};
-use numbers_domain::{AvailableNumber, Capabilities, CountryPricing};
-use numbers_persistence::{Channel, PhoneNumberRecord, SharedPoolNumber};
+use numbers_domain::{
+    AvailableNumber, Capabilities, CountryPricing, E164, IsoCountry, Money, NumberStatus,
+    NumberType, ReleaseReason,
+};
+use numbers_persistence::{Channel, PhoneNumberRecord, PhoneNumberSummary, SharedPoolNumber};
 use uuid::Uuid;
 
 /// What a number can do.
@@ -29,56 +32,195 @@ impl From<Capabilities> for CapabilitiesView {
     }
 }
 
+// The fields keep their domain types, which serialise as strings straight into the answer:
+// a list of numbers is read and written without copying each string once more.
 /// One of the tenant's phone numbers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PhoneNumberView {
     /// Its id.
     pub id: Uuid,
     /// E.164 number.
-    pub phone_number: String,
+    #[schema(value_type = String)]
+    pub phone_number: E164,
     /// Display form, once bought.
     pub friendly_name: Option<String>,
     /// `pending`, `active`, `releasing`, `released` or `failed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: NumberStatus,
     /// `local`, `toll_free` or `mobile`.
-    pub number_type: String,
+    #[schema(value_type = String)]
+    pub number_type: NumberType,
     /// ISO-3166 alpha-2 country.
-    pub iso_country: String,
+    #[schema(value_type = String)]
+    pub iso_country: IsoCountry,
     /// The voice channel it is attached to.
     pub channel_id: Option<Uuid>,
     /// What it can do.
     pub capabilities: CapabilitiesView,
     /// Monthly price in USD, an exact decimal string.
-    pub monthly_price_usd: Option<String>,
+    #[schema(value_type = Option<String>)]
+    #[serde(with = "price_text")]
+    pub monthly_price_usd: Option<Money>,
     /// Twilio's error code when the purchase was refused.
     pub failure_code: Option<i32>,
     /// When it was requested.
+    #[serde(serialize_with = "instant_text::serialize")]
     pub created_at: DateTime<Utc>,
     /// When Twilio confirmed the purchase.
+    #[serde(serialize_with = "instant_text::serialize_option")]
     pub purchased_at: Option<DateTime<Utc>>,
     /// When it was released.
+    #[serde(serialize_with = "instant_text::serialize_option")]
     pub released_at: Option<DateTime<Utc>>,
     /// Why it was released.
-    pub release_reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub release_reason: Option<ReleaseReason>,
 }
 
-impl From<PhoneNumberRecord> for PhoneNumberView {
-    fn from(r: PhoneNumberRecord) -> Self {
+impl From<PhoneNumberSummary> for PhoneNumberView {
+    fn from(r: PhoneNumberSummary) -> Self {
         Self {
             id: r.id.as_uuid(),
-            phone_number: r.phone_number.to_string(),
+            phone_number: r.phone_number,
             friendly_name: r.friendly_name,
-            status: r.status.as_str().to_owned(),
-            number_type: r.number_type.as_str().to_owned(),
-            iso_country: r.iso_country.to_string(),
+            status: r.status,
+            number_type: r.number_type,
+            iso_country: r.iso_country,
             channel_id: r.channel_id.map(|c| c.as_uuid()),
             capabilities: r.capabilities.into(),
-            monthly_price_usd: r.monthly_price_usd.map(|m| m.to_string()),
+            monthly_price_usd: r.monthly_price_usd,
             failure_code: r.failure_code,
             created_at: r.created_at,
             purchased_at: r.purchased_at,
             released_at: r.released_at,
-            release_reason: r.release_reason.map(|reason| reason.as_str().to_owned()),
+            release_reason: r.release_reason,
+        }
+    }
+}
+
+impl From<PhoneNumberRecord> for PhoneNumberView {
+    fn from(r: PhoneNumberRecord) -> Self {
+        PhoneNumberSummary::from(r).into()
+    }
+}
+
+/// A price as the API shows it: a decimal string with at least two decimals (`"1.15"`,
+/// `"2.00"`), written without an intermediate `String`.
+mod price_text {
+    use numbers_domain::Money;
+    use serde::Deserialize as _;
+
+    #[expect(
+        clippy::ref_option,
+        reason = "serde's `with` hands the field over by reference"
+    )]
+    pub(super) fn serialize<S: serde::Serializer>(
+        price: &Option<Money>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match price {
+            // `Money`'s display (at least two decimals), through `Decimal`'s own serialiser,
+            // which writes from a stack buffer in one piece.
+            Some(price) => {
+                let mut shown = price.amount();
+                if shown.scale() < 2 {
+                    shown.rescale(2);
+                }
+                serde::Serialize::serialize(&shown, serializer)
+            }
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Money>, D::Error> {
+        Option::<std::borrow::Cow<'de, str>>::deserialize(deserializer)?
+            .map(|text| text.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// Instants as chrono's serialiser writes them (RFC 3339, `Z`, fractional seconds only as
+/// precise as needed: none, 3, 6 or 9 digits), formatted in a stack buffer and handed to the
+/// serialiser in one piece rather than character by character. Years outside 0–9999 and leap
+/// seconds take chrono's own path.
+pub(crate) mod instant_text {
+    use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
+
+    const LONGEST: usize = "2026-11-25T14:30:01.123456789Z".len();
+
+    /// Writes `at` into `out`; `None` when chrono must do it.
+    pub(crate) fn format(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {
+        let year = u32::try_from(at.year()).ok().filter(|y| *y <= 9999)?;
+        let nanos = at.nanosecond();
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        let mut put = |at: usize, value: u32, digits: usize| {
+            let mut value = value;
+            for slot in out[at..at + digits].iter_mut().rev() {
+                // A single decimal digit always fits a byte.
+                *slot = b'0' + u8::try_from(value % 10).unwrap_or(0);
+                value /= 10;
+            }
+        };
+        put(0, year, 4);
+        put(5, at.month(), 2);
+        put(8, at.day(), 2);
+        put(11, at.hour(), 2);
+        put(14, at.minute(), 2);
+        put(17, at.second(), 2);
+        let (fraction, digits) = if nanos == 0 {
+            (0, 0)
+        } else if nanos.is_multiple_of(1_000_000) {
+            (nanos / 1_000_000, 3)
+        } else if nanos.is_multiple_of(1_000) {
+            (nanos / 1_000, 6)
+        } else {
+            (nanos, 9)
+        };
+        if digits > 0 {
+            put(20, fraction, digits);
+        }
+        for (index, byte) in [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')] {
+            out[index] = byte;
+        }
+        let mut end = 19;
+        if digits > 0 {
+            out[19] = b'.';
+            end = 20 + digits;
+        }
+        out[end] = b'Z';
+        Some(end + 1)
+    }
+
+    pub(crate) fn serialize<S: serde::Serializer>(
+        at: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut buffer = [0_u8; LONGEST];
+        match format(at, &mut buffer) {
+            // Only ASCII digits and punctuation were written.
+            Some(len) => match std::str::from_utf8(&buffer[..len]) {
+                Ok(text) => serializer.serialize_str(text),
+                Err(_) => serde::Serialize::serialize(at, serializer),
+            },
+            None => serde::Serialize::serialize(at, serializer),
+        }
+    }
+
+    #[expect(
+        clippy::ref_option,
+        reason = "serde's `serialize_with` hands the field over by reference"
+    )]
+    pub(crate) fn serialize_option<S: serde::Serializer>(
+        at: &Option<DateTime<Utc>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => serialize(at, serializer),
+            None => serializer.serialize_none(),
         }
     }
 }
@@ -269,6 +411,146 @@ impl From<SharedPoolNumber> for LegacyPoolNumber {
             friendly_name: n.friendly_name,
             country: n.iso_country.to_string(),
             created_at: n.created_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+    use numbers_domain::{ChannelId, PhoneNumberId};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn summary() -> PhoneNumberSummary {
+        PhoneNumberSummary {
+            id: PhoneNumberId::from_uuid(Uuid::from_u128(1)),
+            channel_id: Some(ChannelId::from_uuid(Uuid::from_u128(2))),
+            phone_number: "+14155550100".parse().unwrap(),
+            iso_country: "US".parse().unwrap(),
+            number_type: NumberType::TollFree,
+            friendly_name: Some("(415) 555-0100".to_owned()),
+            capabilities: Capabilities {
+                voice: true,
+                sms: false,
+                mms: false,
+                fax: true,
+            },
+            monthly_price_usd: Some("2".parse().unwrap()),
+            status: NumberStatus::Released,
+            failure_code: None,
+            created_at: Utc.with_ymd_and_hms(2026, 11, 25, 14, 30, 1).unwrap()
+                + chrono::Duration::microseconds(22_626),
+            purchased_at: Some(Utc.with_ymd_and_hms(2026, 11, 25, 14, 31, 0).unwrap()),
+            released_at: Some(Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap()),
+            release_reason: Some(ReleaseReason::Other("ported_out".to_owned())),
+        }
+    }
+
+    #[test]
+    fn a_number_serialises_with_strings_for_its_typed_fields() {
+        let view = PhoneNumberView::from(summary());
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(
+            json,
+            json!({
+                "id": "00000000-0000-0000-0000-000000000001",
+                "phone_number": "+14155550100",
+                "friendly_name": "(415) 555-0100",
+                "status": "released",
+                "number_type": "toll_free",
+                "iso_country": "US",
+                "channel_id": "00000000-0000-0000-0000-000000000002",
+                "capabilities": {"voice": true, "sms": false, "mms": false, "fax": true},
+                "monthly_price_usd": "2.00",
+                "failure_code": null,
+                "created_at": "2026-11-25T14:30:01.022626Z",
+                "purchased_at": "2026-11-25T14:31:00Z",
+                "released_at": "2026-11-26T00:00:00Z",
+                "release_reason": "ported_out",
+            })
+        );
+        // And back, for clients that reuse these types.
+        assert_eq!(
+            serde_json::from_value::<PhoneNumberView>(json).unwrap(),
+            view
+        );
+    }
+
+    #[test]
+    fn instants_are_written_as_chrono_writes_them() {
+        let mut buffer = [0_u8; 30];
+        let check = |at: DateTime<Utc>| {
+            let ours = serde_json::to_string(&PhoneNumberView {
+                created_at: at,
+                ..PhoneNumberView::from(summary())
+            })
+            .unwrap();
+            let chrono = serde_json::to_string(&at).unwrap();
+            assert!(
+                ours.contains(&format!("\"created_at\":{chrono}")),
+                "{ours} vs {chrono}"
+            );
+            at
+        };
+        // Every fraction width, the ends of the fast path, and chrono's own path beyond it.
+        let base = Utc.with_ymd_and_hms(2026, 2, 3, 4, 5, 6).unwrap();
+        for nanos in [
+            0,
+            1,
+            999,
+            1_000,
+            120_000,
+            123_000_000,
+            100_000_000,
+            999_999_999,
+        ] {
+            check(base + chrono::Duration::nanoseconds(nanos));
+        }
+        check(Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap());
+        check(Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap());
+        let far = check(Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(instant_text::format(&far, &mut buffer), None);
+        let before = check(Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(instant_text::format(&before, &mut buffer), None);
+        let leap = check(
+            chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+                .unwrap()
+                .and_utc(),
+        );
+        assert_eq!(instant_text::format(&leap, &mut buffer), None);
+        // A spread of instants over four centuries, microsecond and nanosecond precision.
+        let mut seconds: i64 = -2_208_988_800; // 1900-01-01
+        let mut step: i64 = 7_777_777;
+        while seconds < 11_000_000_000 {
+            let nanos = u32::try_from(seconds.rem_euclid(1_000_000_000)).unwrap();
+            check(DateTime::from_timestamp(seconds, nanos).unwrap());
+            check(DateTime::from_timestamp(seconds, nanos / 1000 * 1000).unwrap());
+            seconds += step;
+            step = step * 3 / 2 % 50_000_000 + 1_234_567;
+        }
+    }
+
+    #[test]
+    fn a_number_without_price_or_dates_serialises_nulls() {
+        let mut bare = summary();
+        bare.monthly_price_usd = None;
+        bare.purchased_at = None;
+        bare.released_at = None;
+        bare.release_reason = None;
+        bare.channel_id = None;
+        let json = serde_json::to_value(PhoneNumberView::from(bare)).unwrap();
+        for field in [
+            "monthly_price_usd",
+            "purchased_at",
+            "released_at",
+            "release_reason",
+            "channel_id",
+        ] {
+            assert_eq!(json[field], Value::Null, "{field}");
         }
     }
 }

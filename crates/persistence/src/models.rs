@@ -9,7 +9,7 @@ use numbers_domain::{
 
 use crate::error::{StoreError, StoreResult};
 use crate::schema::{audit_events, channels, phone_numbers, pricing_tiers, subscriptions, tenants};
-use crate::sql_types::{DbMoney, DbTime, DbUuid};
+use crate::sql_types::{DbMoney, DbParsed, DbTime, DbUuid};
 
 /// Reads a stored name into a domain type, or reports the row as corrupt.
 pub(crate) fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> StoreResult<T> {
@@ -279,6 +279,117 @@ impl TryFrom<PhoneNumberRow> for PhoneNumberRecord {
             status_callback_url: row.status_callback_url,
             created_at: row.created_at.0,
             updated_at: row.updated_at.0,
+            purchased_at: row.purchased_at.map(|t| t.0),
+            released_at: row.released_at.map(|t| t.0),
+            release_reason: row.release_reason.as_deref().map(ReleaseReason::from_name),
+        })
+    }
+}
+
+/// What a tenant's list shows of a number: the record without the owner, Twilio's sids,
+/// the webhook URLs and `updated_at`. [`crate::repo::phone_numbers::PhoneNumbers::list_for_tenant`]
+/// reads only these columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneNumberSummary {
+    /// Its id.
+    pub id: PhoneNumberId,
+    /// The voice channel it is attached to, if any.
+    pub channel_id: Option<ChannelId>,
+    /// The number.
+    pub phone_number: E164,
+    /// Its country.
+    pub iso_country: IsoCountry,
+    /// Local, toll-free or mobile.
+    pub number_type: NumberType,
+    /// Twilio's friendly name.
+    pub friendly_name: Option<String>,
+    /// What it can do.
+    pub capabilities: Capabilities,
+    /// The monthly price paid, in USD.
+    pub monthly_price_usd: Option<Money>,
+    /// Where it is in its lifecycle.
+    pub status: NumberStatus,
+    /// Twilio's error code when the purchase was refused.
+    pub failure_code: Option<i32>,
+    /// When the row was created (the reservation).
+    pub created_at: DateTime<Utc>,
+    /// When Twilio confirmed the purchase.
+    pub purchased_at: Option<DateTime<Utc>>,
+    /// When it was released.
+    pub released_at: Option<DateTime<Utc>>,
+    /// Why it was released.
+    pub release_reason: Option<ReleaseReason>,
+}
+
+impl From<PhoneNumberRecord> for PhoneNumberSummary {
+    fn from(r: PhoneNumberRecord) -> Self {
+        Self {
+            id: r.id,
+            channel_id: r.channel_id,
+            phone_number: r.phone_number,
+            iso_country: r.iso_country,
+            number_type: r.number_type,
+            friendly_name: r.friendly_name,
+            capabilities: r.capabilities,
+            monthly_price_usd: r.monthly_price_usd,
+            status: r.status,
+            failure_code: r.failure_code,
+            created_at: r.created_at,
+            purchased_at: r.purchased_at,
+            released_at: r.released_at,
+            release_reason: r.release_reason,
+        }
+    }
+}
+
+/// The columns of [`PhoneNumberSummary`], parsed as they are read.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = phone_numbers)]
+pub(crate) struct PhoneNumberSummaryRow {
+    pub id: DbUuid,
+    pub channel_id: Option<DbUuid>,
+    pub phone_number: DbParsed<E164>,
+    pub iso_country: DbParsed<IsoCountry>,
+    pub number_type: DbParsed<NumberType>,
+    pub friendly_name: Option<String>,
+    pub voice_capable: bool,
+    pub sms_capable: bool,
+    pub mms_capable: bool,
+    pub fax_capable: bool,
+    pub monthly_price_usd: Option<DbMoney>,
+    pub status: DbParsed<NumberStatus>,
+    pub failure_code: Option<i32>,
+    pub created_at: DbTime,
+    pub purchased_at: Option<DbTime>,
+    pub released_at: Option<DbTime>,
+    pub release_reason: Option<String>,
+}
+
+impl TryFrom<PhoneNumberSummaryRow> for PhoneNumberSummary {
+    type Error = StoreError;
+
+    fn try_from(row: PhoneNumberSummaryRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: PhoneNumberId::from_uuid(row.id.0),
+            channel_id: row.channel_id.map(|c| ChannelId::from_uuid(c.0)),
+            phone_number: row.phone_number.0,
+            iso_country: row.iso_country.0,
+            number_type: row.number_type.0,
+            friendly_name: row.friendly_name,
+            capabilities: Capabilities {
+                voice: row.voice_capable,
+                sms: row.sms_capable,
+                mms: row.mms_capable,
+                fax: row.fax_capable,
+            },
+            monthly_price_usd: row
+                .monthly_price_usd
+                .map(|m| Money::new(m.0))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("monthly_price_usd: {e}")))?,
+            status: row.status.0,
+            failure_code: row.failure_code,
+            created_at: row.created_at.0,
             purchased_at: row.purchased_at.map(|t| t.0),
             released_at: row.released_at.map(|t| t.0),
             release_reason: row.release_reason.as_deref().map(ReleaseReason::from_name),

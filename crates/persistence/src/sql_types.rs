@@ -4,9 +4,11 @@
 //! `TEXT`. Each type here is one SQL type to diesel with a representation per backend, so
 //! one `schema.rs` and one query body serve both databases. The Rust side uses the small
 //! wrappers below ([`DbUuid`], [`DbTime`], [`DbMoney`]); repositories convert them to
-//! domain types at the edge.
+//! domain types at the edge. [`DbParsed`] reads a `TEXT` column straight into any type that
+//! parses from a string (a status, an E.164 number), without an intermediate `String`.
 
 use std::io::Write as _;
+use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
@@ -15,7 +17,7 @@ use diesel::pg::data_types::PgNumeric;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Numeric, Text, Timestamptz};
-use diesel::sqlite::Sqlite;
+use diesel::sqlite::{Sqlite, SqliteValue};
 use rust_decimal::Decimal;
 
 /// A UUID: `uuid` on PostgreSQL, hyphenated lower-case `TEXT` on SQLite.
@@ -58,6 +60,36 @@ pub struct DbTime(pub DateTime<Utc>);
 #[diesel(sql_type = Amount)]
 pub struct DbMoney(pub Decimal);
 
+/// A `TEXT` column parsed into `T` as it is read. A value that does not parse makes the
+/// row unreadable ([`crate::StoreError::Corrupt`]), naming the value and the type.
+#[derive(Debug, Clone, PartialEq, Eq, FromSqlRow)]
+pub struct DbParsed<T>(pub T);
+
+impl<T: FromStr> DbParsed<T> {
+    fn parse(text: &str) -> deserialize::Result<Self> {
+        text.parse().map(Self).map_err(|_| {
+            let name = std::any::type_name::<T>();
+            let name = name.rsplit("::").next().unwrap_or(name);
+            format!("the stored value {text:?} is not a valid {name}").into()
+        })
+    }
+}
+
+impl<T: FromStr> FromSql<Text, Pg> for DbParsed<T> {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Self::parse(std::str::from_utf8(value.as_bytes())?)
+    }
+}
+
+impl<T: FromStr> FromSql<Text, Sqlite> for DbParsed<T> {
+    fn from_sql(
+        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        let mut value: SqliteValue<'_, '_, '_> = value;
+        Self::parse(value.read_text())
+    }
+}
+
 impl ToSql<Uuid, Pg> for DbUuid {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         out.write_all(self.0.as_bytes())?;
@@ -82,8 +114,8 @@ impl FromSql<Uuid, Sqlite> for DbUuid {
     fn from_sql(
         value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
     ) -> deserialize::Result<Self> {
-        let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
-        Ok(Self(uuid::Uuid::parse_str(&text)?))
+        let mut value = value;
+        Ok(Self(uuid::Uuid::parse_str(value.read_text())?))
     }
 }
 
@@ -110,9 +142,9 @@ impl FromSql<Instant, Sqlite> for DbTime {
     fn from_sql(
         value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
     ) -> deserialize::Result<Self> {
-        let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
+        let mut value = value;
         Ok(Self(
-            DateTime::parse_from_rfc3339(&text)?.with_timezone(&Utc),
+            DateTime::parse_from_rfc3339(value.read_text())?.with_timezone(&Utc),
         ))
     }
 }
@@ -149,8 +181,8 @@ impl FromSql<Amount, Sqlite> for DbMoney {
     fn from_sql(
         value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
     ) -> deserialize::Result<Self> {
-        let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
-        Ok(Self(Decimal::from_str_exact(&text)?))
+        let mut value = value;
+        Ok(Self(Decimal::from_str_exact(value.read_text())?))
     }
 }
 

@@ -9,8 +9,8 @@ use numbers_domain::{
 };
 use numbers_persistence::testing::{tenant_with_quota, voice_channel};
 use numbers_persistence::{
-    Actor, Conflict, NewAuditEvent, NewChannel, Purchased, Reservation, StatusFilter, StoreError,
-    both_backends,
+    Actor, Conflict, NewAuditEvent, NewChannel, PhoneNumberSummary, Purchased, Reservation,
+    StatusFilter, StoreError, both_backends,
 };
 use support::{actor, number, reservation};
 
@@ -254,13 +254,19 @@ both_backends! {
         numbers.mark_releasing(a3.id, &actor()).await.unwrap();
         numbers.mark_released(a3.id, ReleaseReason::User, &actor()).await.unwrap();
 
-        let ids = |rows: Vec<numbers_persistence::PhoneNumberRecord>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let ids = |rows: Vec<PhoneNumberSummary>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
         assert_eq!(ids(numbers.list_for_tenant(acme.id, StatusFilter::NotReleased).await.unwrap()), vec![a1.id, a2.id]);
         assert_eq!(ids(numbers.list_for_tenant(acme.id, StatusFilter::All).await.unwrap()), vec![a1.id, a2.id, a3.id]);
         assert_eq!(ids(numbers.list_for_tenant(acme.id, StatusFilter::Only(NumberStatus::Active)).await.unwrap()), vec![a2.id]);
         assert_eq!(ids(numbers.list_for_tenant(globex.id, StatusFilter::NotReleased).await.unwrap()), vec![g1.id]);
         assert_eq!(numbers.count_live(acme.id).await.unwrap(), 2);
-        assert_eq!(ids(numbers.list_live().await.unwrap()), vec![a1.id, a2.id, g1.id]);
+        assert_eq!(numbers.list_live().await.unwrap().into_iter().map(|r| r.id).collect::<Vec<_>>(), vec![a1.id, a2.id, g1.id]);
+        // The list reads only the summary's columns, and they hold what the full record holds
+        // (a pending, an active and a released row: prices, dates and the reason included).
+        for summary in numbers.list_for_tenant(acme.id, StatusFilter::All).await.unwrap() {
+            let record = numbers.get(acme.id, summary.id).await.unwrap().unwrap();
+            assert_eq!(summary, PhoneNumberSummary::from(record));
+        }
         // Tenant scoping: Globex cannot see Acme's row; the unscoped lookup can.
         assert_eq!(numbers.get(globex.id, a1.id).await.unwrap(), None);
         assert_eq!(numbers.get_any(a1.id).await.unwrap().map(|r| r.id), Some(a1.id));

@@ -16,7 +16,10 @@ use numbers_domain::{
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
-use crate::models::{Actor, AuditEventRow, PhoneNumberRecord, PhoneNumberRow};
+use crate::models::{
+    Actor, AuditEventRow, PhoneNumberRecord, PhoneNumberRow, PhoneNumberSummary,
+    PhoneNumberSummaryRow,
+};
 use crate::schema::{audit_events, phone_numbers, pricing_tiers, subscriptions, tenants};
 use crate::sql_types::{DbMoney, DbTime, DbUuid};
 use crate::store::{with_conn, write_tx};
@@ -558,7 +561,8 @@ impl PhoneNumbers<'_> {
             .await
     }
 
-    /// The tenant's numbers, oldest first.
+    /// The tenant's numbers, oldest first, as its list shows them (only the columns of
+    /// [`PhoneNumberSummary`] are read).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
@@ -566,27 +570,43 @@ impl PhoneNumbers<'_> {
         &self,
         tenant_id: TenantId,
         filter: StatusFilter,
-    ) -> StoreResult<Vec<PhoneNumberRecord>> {
+    ) -> StoreResult<Vec<PhoneNumberSummary>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<PhoneNumberRow> = with_conn!(store, |conn| {
-                    let mut query = phone_numbers::table
-                        .filter(phone_numbers::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .select(PhoneNumberRow::as_select())
-                        .order((phone_numbers::created_at, phone_numbers::id))
-                        .into_boxed();
-                    query = match filter {
+                let tenant = DbUuid(tenant_id.as_uuid());
+                let order = (phone_numbers::created_at, phone_numbers::id);
+                // One static query per filter (not a boxed one): diesel caches their prepared
+                // statements by type, without rebuilding the SQL text per call.
+                let rows: Vec<PhoneNumberSummaryRow> = with_conn!(store, |conn| {
+                    let of_tenant =
+                        phone_numbers::table.filter(phone_numbers::tenant_id.eq(tenant));
+                    match filter {
                         StatusFilter::NotReleased => {
-                            query.filter(phone_numbers::status.ne(NumberStatus::Released.as_str()))
+                            of_tenant
+                                .filter(phone_numbers::status.ne(NumberStatus::Released.as_str()))
+                                .select(PhoneNumberSummaryRow::as_select())
+                                .order(order)
+                                .load(conn)
+                                .await?
                         }
                         StatusFilter::Only(status) => {
-                            query.filter(phone_numbers::status.eq(status.as_str()))
+                            of_tenant
+                                .filter(phone_numbers::status.eq(status.as_str()))
+                                .select(PhoneNumberSummaryRow::as_select())
+                                .order(order)
+                                .load(conn)
+                                .await?
                         }
-                        StatusFilter::All => query,
-                    };
-                    query.load(conn).await?
+                        StatusFilter::All => {
+                            of_tenant
+                                .select(PhoneNumberSummaryRow::as_select())
+                                .order(order)
+                                .load(conn)
+                                .await?
+                        }
+                    }
                 });
-                rows.into_iter().map(PhoneNumberRecord::try_from).collect()
+                rows.into_iter().map(PhoneNumberSummary::try_from).collect()
             })
             .await
     }
