@@ -118,18 +118,13 @@ end
 LUA
 
 # The SELECT the list endpoint sends (PhoneNumbers::list_for_tenant with the default
-# filter), as diesel writes it; copied from PostgreSQL's log with log_statement=all.
-# Parameters: $1 the tenant id, $2 'released'.
+# filter: only the columns the answer shows), as diesel writes it; copied from PostgreSQL's
+# log with log_statement=all. Parameters: $1 the tenant id, $2 'released'.
 cat >"$WORK/list.sql" <<'SQL'
-SELECT "phone_numbers"."id", "phone_numbers"."tenant_id", "phone_numbers"."channel_id", "phone_numbers"."phone_number", "phone_numbers"."twilio_sid", "phone_numbers"."account_sid", "phone_numbers"."iso_country", "phone_numbers"."number_type", "phone_numbers"."friendly_name", "phone_numbers"."voice_capable", "phone_numbers"."sms_capable", "phone_numbers"."mms_capable", "phone_numbers"."fax_capable", "phone_numbers"."monthly_price_usd", "phone_numbers"."status", "phone_numbers"."failure_code", "phone_numbers"."voice_url", "phone_numbers"."status_callback_url", "phone_numbers"."created_at", "phone_numbers"."updated_at", "phone_numbers"."purchased_at", "phone_numbers"."released_at", "phone_numbers"."release_reason" FROM "phone_numbers" WHERE (("phone_numbers"."tenant_id" = :tenant) AND ("phone_numbers"."status" != :released)) ORDER BY "phone_numbers"."created_at", "phone_numbers"."id"
+SELECT "phone_numbers"."id", "phone_numbers"."channel_id", "phone_numbers"."phone_number", "phone_numbers"."iso_country", "phone_numbers"."number_type", "phone_numbers"."friendly_name", "phone_numbers"."voice_capable", "phone_numbers"."sms_capable", "phone_numbers"."mms_capable", "phone_numbers"."fax_capable", "phone_numbers"."monthly_price_usd", "phone_numbers"."status", "phone_numbers"."failure_code", "phone_numbers"."created_at", "phone_numbers"."purchased_at", "phone_numbers"."released_at", "phone_numbers"."release_reason" FROM "phone_numbers" WHERE (("phone_numbers"."tenant_id" = :tenant) AND ("phone_numbers"."status" != :released)) ORDER BY "phone_numbers"."created_at", "phone_numbers"."id"
 SQL
 
-# The same SELECT preceded by the `SELECT $1` (with 1) that the connection pool sends to
-# check a connection on every checkout (diesel-async's default recycling method): the
-# round trips one list request really makes.
-{ echo 'SELECT :one;'; cat "$WORK/list.sql"; } >"$WORK/list-checked.sql"
-
-RESULTS="$WORK/results.tsv" # backend, what, connections, rps, p50 ms, p99 ms, errors
+RESULTS="$WORK/results.tsv" # backend, what, connections, rps, p50 ms, p99 ms, errors, CPU µs/request
 : >"$RESULTS"
 
 # Other people's work on the machine: the most compiler and test processes seen running
@@ -152,17 +147,27 @@ load() {
     [ -n "$token" ] && header=(-H "Authorization: Bearer $token")
     local out
     sample_others
+    local cpu_before cpu_after
+    cpu_before="$(cpu_ticks "$SERVER_PID")"
     out="$(pin "$LOAD_CPUS" wrk -t 1 -c "$conns" -d "${SECONDS_PER_RUN}s" --timeout 10s \
         "${header[@]}" -s "$WORK/report.lua" "$url")"
+    cpu_after="$(cpu_ticks "$SERVER_PID")"
     local line
     line="$(grep '^WRK ' <<<"$out")" || die "wrk printed no summary: $out"
     read -r _ requests duration p50 p99 errors <<<"$line"
-    local rps
+    local rps cpu
     rps="$(awk -v n="$requests" -v d="$duration" 'BEGIN { printf "%.0f", n / (d / 1e6) }')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$name" "$conns" "$rps" \
-        "$(us_to_ms "$p50")" "$(us_to_ms "$p99")" "$errors" >>"$RESULTS"
-    say "$backend $name c=$conns: $rps req/s, p50 $(us_to_ms "$p50") ms, p99 $(us_to_ms "$p99") ms, errors $errors"
+    # The service's CPU time (user + system, all its threads) per request, in microseconds.
+    cpu="$(awk -v t="$((cpu_after - cpu_before))" -v hz="$CLOCK_TICKS" -v n="$requests" \
+        'BEGIN { printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$backend" "$name" "$conns" "$rps" \
+        "$(us_to_ms "$p50")" "$(us_to_ms "$p99")" "$errors" "$cpu" >>"$RESULTS"
+    say "$backend $name c=$conns: $rps req/s, p50 $(us_to_ms "$p50") ms, p99 $(us_to_ms "$p99") ms, errors $errors, service CPU $cpu µs/request"
 }
+
+# cpu_ticks PID: user + system CPU time of the process so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+CLOCK_TICKS="$(getconf CLK_TCK)"
 
 warm() { # warm URL [TOKEN]: fill the pools and caches, not measured
     local url="$1" token="${2:-}"
@@ -171,8 +176,8 @@ warm() { # warm URL [TOKEN]: fill the pools and caches, not measured
     pin "$LOAD_CPUS" wrk -t 1 -c 64 -d "${WARMUP_SECONDS}s" "${header[@]}" "$url" >/dev/null
 }
 
-# floor KIND CONNECTIONS TENANT: pgbench with KIND's script (list: the list SELECT alone;
-# list-checked: the pool's check and the SELECT), appended to RESULTS as floor/KIND.
+# floor KIND CONNECTIONS TENANT: pgbench with the script $WORK/KIND.sql, appended to RESULTS
+# as floor/KIND.
 floor() {
     local kind="$1" conns="$2" tenant="$3"
     local logdir="$WORK/pgbench-$kind-$conns"
@@ -180,7 +185,7 @@ floor() {
     local out
     sample_others
     out="$(cd "$logdir" && pin "$LOAD_CPUS" "$PGBENCH" -n -M prepared -f "$WORK/$kind.sql" \
-        -D tenant="$tenant" -D released=released -D one=1 -c "$conns" -j "$PGBENCH_THREADS" \
+        -D tenant="$tenant" -D released=released -c "$conns" -j "$PGBENCH_THREADS" \
         -T "$SECONDS_PER_RUN" -l --sampling-rate=0.1 --log-prefix=floor "$PG_URL" 2>&1)" ||
         die "pgbench failed: $out"
     local tps failed
@@ -194,8 +199,8 @@ floor() {
         END { i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
               printf "%.2f %.2f", v[i50] / 1000, v[i99] / 1000 }')"
     read -r p50 p99 <<<"$pcts"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' postgres "floor/$kind" "$conns" "$tps" "$p50" "$p99" \
-        "${failed:-0}" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' postgres "floor/$kind" "$conns" "$tps" "$p50" "$p99" \
+        "${failed:-0}" "" >>"$RESULTS"
     say "postgres floor ($kind) c=$conns: $tps tx/s, p50 $p50 ms, p99 $p99 ms"
 }
 
@@ -258,7 +263,6 @@ for c in $CONNECTIONS; do load available postgres "$c" "$BASE$AVAILABLE" "$TOKEN
 stop_server
 # The floor runs with the service stopped, so it has the machine the endpoint had.
 for c in $CONNECTIONS; do floor list "$c" "$TENANT"; done
-for c in $CONNECTIONS; do floor list-checked "$c" "$TENANT"; done
 
 # SQLite.
 SQLITE_PATH="$WORK/bench.sqlite3"
@@ -281,28 +285,24 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
         "after: $LOAD_END; at most $OTHERS_MAX compiler processes (others' builds) present at a" \
         "cell's start."
     echo
-    echo "| backend | endpoint | connections | requests/s | p50 (ms) | p99 (ms) | errors | floor req/s | ratio to floor |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| backend | endpoint | connections | requests/s | p50 (ms) | p99 (ms) | errors | service CPU (µs/request) | floor req/s | ratio to floor |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' '
         $2 == "floor/list" { floor[$3] = $4 }
         { n++; backend[n] = $1; what[n] = $2; conns[n] = $3; rps[n] = $4; p50[n] = $5
-          p99[n] = $6; errors[n] = $7 }
+          p99[n] = $6; errors[n] = $7; cpu[n] = ($8 == "" ? "—" : $8) }
         END {
             label["healthz"] = "`GET /healthz` (no database)"
             label["list"] = "`GET /v1/phone-numbers`"
             label["available"] = "`GET /v1/phone-numbers/available`"
             label["floor/list"] = "floor: pgbench, the list SELECT"
-            label["floor/list-checked"] = "pgbench, `SELECT 1` + the list SELECT"
             for (i = 1; i <= n; i++) {
                 fl = "—"; ratio = "—"
                 if (backend[i] == "postgres" && what[i] == "list" && (conns[i] in floor)) {
                     fl = floor[conns[i]]; ratio = sprintf("**%.2f**", rps[i] / fl)
                 }
-                if (what[i] == "floor/list-checked" && (conns[i] in floor)) {
-                    fl = floor[conns[i]]; ratio = sprintf("%.2f", rps[i] / fl)
-                }
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", backend[i],
-                    label[what[i]], conns[i], rps[i], p50[i], p99[i], errors[i], fl, ratio
+                printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", backend[i],
+                    label[what[i]], conns[i], rps[i], p50[i], p99[i], errors[i], cpu[i], fl, ratio
             }
         }' "$RESULTS"
 }

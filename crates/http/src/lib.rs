@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod error;
+mod list_json;
 pub mod middleware;
 pub mod openapi;
 mod params;

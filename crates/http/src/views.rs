@@ -148,7 +148,8 @@ mod price_text {
 pub(crate) mod instant_text {
     use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
 
-    const LONGEST: usize = "2026-11-25T14:30:01.123456789Z".len();
+    /// The longest instant written.
+    pub(crate) const LONGEST: usize = "2026-11-25T14:30:01.123456789Z".len();
 
     /// Writes `at` into `out`; `None` when chrono must do it.
     pub(crate) fn format(at: &DateTime<Utc>, out: &mut [u8; LONGEST]) -> Option<usize> {

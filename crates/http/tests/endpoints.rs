@@ -282,6 +282,9 @@ both_backends! {
         let _ = s.get("/v1/phone-numbers/available?country=US&limit=1", &t.admin).await;
         let response = s.http.get(s.url("/v1/phone-numbers")).bearer_auth(&t.admin).header("x-request-id", "trace-123").send().await.unwrap();
         assert_eq!(response.headers()["x-request-id"], "trace-123", "a sane incoming id is kept");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let listed = response.bytes().await.unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&listed).unwrap(), json!({"phone_numbers": []}));
         let generated = s.http.get(s.url("/healthz")).header("x-request-id", "bad id with spaces").send().await.unwrap();
         let id = generated.headers()["x-request-id"].to_str().unwrap().to_owned();
         assert!(uuid::Uuid::parse_str(&id).is_ok(), "a fresh id replaces an odd one: {id}");

@@ -125,9 +125,23 @@ impl ToSql<Instant, Pg> for DbTime {
     }
 }
 
+/// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z).
+const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
+
 impl FromSql<Instant, Pg> for DbTime {
+    /// `timestamptz` on the wire is microseconds since 2000-01-01 UTC, big-endian; read
+    /// straight into an instant (diesel's chrono conversion goes through calendar
+    /// arithmetic and was a visible part of decoding a list).
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(value).map(Self)
+        let bytes: [u8; 8] = value
+            .as_bytes()
+            .try_into()
+            .map_err(|_| "a timestamptz is 8 bytes")?;
+        i64::from_be_bytes(bytes)
+            .checked_add(PG_EPOCH_UNIX_MICROS)
+            .and_then(DateTime::from_timestamp_micros)
+            .map(Self)
+            .ok_or_else(|| "the timestamptz is out of range (infinity?)".into())
     }
 }
 

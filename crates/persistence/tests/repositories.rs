@@ -240,6 +240,35 @@ both_backends! {
         assert_eq!(store.phone_numbers().get(tenant.id, b.id).await.unwrap().unwrap().status, NumberStatus::Pending);
     }
 
+    async fn instants_survive_the_round_trip(db) {
+        // Written by diesel's chrono encoding, read by our own decoding (PostgreSQL) or text
+        // parsing (SQLite): before and after PostgreSQL's epoch (2000-01-01), at the epochs,
+        // with and without microseconds.
+        let store = &db.store;
+        let (tenant, _) = tenant_with_quota(store, 10).await;
+        let instants = [
+            "1970-01-01T00:00:00Z",
+            "1999-12-31T23:59:59.999999Z",
+            "2000-01-01T00:00:00Z",
+            "2000-01-01T00:00:00.000001Z",
+            "2026-11-25T15:41:07.123456Z",
+            "2262-04-11T23:47:16.854775Z",
+        ];
+        for (n, text) in (20..).zip(instants) {
+            let at = chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+            let row = reserve_one(store, tenant.id, n).await;
+            let bought = Purchased { purchased_at: at, ..purchased(&format!("PNtime{n}")) };
+            store.phone_numbers().mark_active(row.id, bought, &actor()).await.unwrap();
+            let read = store.phone_numbers().get(tenant.id, row.id).await.unwrap().unwrap();
+            assert_eq!(read.purchased_at, Some(at), "{text}");
+        }
+        let listed = store.phone_numbers().list_for_tenant(tenant.id, StatusFilter::All).await.unwrap();
+        let mut seen: Vec<_> = listed.iter().filter_map(|n| n.purchased_at).collect();
+        seen.sort();
+        let written: Vec<_> = instants.iter().map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)).collect();
+        assert_eq!(seen, written, "the list reads the same instants");
+    }
+
     async fn listing_filters_by_status_and_tenant(db) {
         let store = &db.store;
         let (acme, _) = tenant_with_quota(store, 10).await;
