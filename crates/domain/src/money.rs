@@ -50,6 +50,17 @@ impl Money {
         self.0
     }
 
+    /// The amount as prices are shown: at least two decimal places (`2.00`, `1.15`,
+    /// `0.0075`).
+    #[must_use]
+    pub fn shown(self) -> Decimal {
+        let mut shown = self.0;
+        if shown.scale() < 2 {
+            shown.rescale(2);
+        }
+        shown
+    }
+
     /// Zero dollars.
     #[must_use]
     pub fn zero() -> Self {
@@ -68,12 +79,7 @@ impl FromStr for Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Always at least two decimals, the way prices are shown.
-        let mut shown = self.0;
-        if shown.scale() < 2 {
-            shown.rescale(2);
-        }
-        shown.fmt(f)
+        self.shown().fmt(f)
     }
 }
 

@@ -70,13 +70,7 @@ fn write_number(out: &mut Vec<u8>, n: &PhoneNumberView) -> serde_json::Result<()
     }
     out.extend_from_slice(b"},\"monthly_price_usd\":");
     match &n.monthly_price_usd {
-        Some(price) => {
-            let mut shown = price.amount();
-            if shown.scale() < 2 {
-                shown.rescale(2);
-            }
-            serde_json::to_writer(&mut *out, &shown)?;
-        }
+        Some(price) => serde_json::to_writer(&mut *out, &price.shown())?,
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"failure_code\":");

@@ -121,13 +121,7 @@ mod price_text {
         match price {
             // `Money`'s display (at least two decimals), through `Decimal`'s own serialiser,
             // which writes from a stack buffer in one piece.
-            Some(price) => {
-                let mut shown = price.amount();
-                if shown.scale() < 2 {
-                    shown.rescale(2);
-                }
-                serde::Serialize::serialize(&shown, serializer)
-            }
+            Some(price) => serde::Serialize::serialize(&price.shown(), serializer),
             None => serializer.serialize_none(),
         }
     }
