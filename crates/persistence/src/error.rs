@@ -85,7 +85,16 @@ impl From<diesel::result::Error> for StoreError {
             {
                 Self::Unavailable(format!("database busy: {}", info.message()))
             }
-            Error::DeserializationError(cause) => Self::Corrupt(cause.to_string()),
+            Error::DeserializationError(cause) => {
+                // diesel's own error names the field; the cause beneath it names the value.
+                let mut message = cause.to_string();
+                let mut source = cause.source();
+                while let Some(inner) = source {
+                    message = format!("{message}: {inner}");
+                    source = inner.source();
+                }
+                Self::Corrupt(message)
+            }
             other => Self::Query(other),
         }
     }

@@ -269,6 +269,30 @@ both_backends! {
         assert_eq!(seen, written, "the list reads the same instants");
     }
 
+    async fn a_row_whose_stored_values_do_not_parse_is_reported_corrupt(db) {
+        // Nothing in the schema stops an operator's hand edit from writing a malformed number;
+        // the list names the value and the type instead of showing it or panicking.
+        let store = &db.store;
+        let (tenant, _) = tenant_with_quota(store, 10).await;
+        reserve_one(store, tenant.id, 30).await;
+        let edit = "UPDATE phone_numbers SET phone_number = 'call me maybe'";
+        match &db.url {
+            numbers_persistence::DatabaseUrl::Postgres(url) => {
+                use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+                let mut conn = diesel_async::AsyncPgConnection::establish(url).await.unwrap();
+                diesel::sql_query(edit).execute(&mut conn).await.unwrap();
+            }
+            numbers_persistence::DatabaseUrl::Sqlite(path) => {
+                use diesel::{Connection as _, RunQueryDsl as _};
+                let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+                diesel::sql_query(edit).execute(&mut conn).unwrap();
+            }
+        }
+        let listed = store.phone_numbers().list_for_tenant(tenant.id, StatusFilter::All).await;
+        let Err(StoreError::Corrupt(message)) = listed else { panic!("expected a corrupt row, got {listed:?}") };
+        assert!(message.contains("\"call me maybe\"") && message.contains("E164"), "{message}");
+    }
+
     async fn listing_filters_by_status_and_tenant(db) {
         let store = &db.store;
         let (acme, _) = tenant_with_quota(store, 10).await;
