@@ -51,20 +51,24 @@ fn spawn(dir: &Path, args: &[&str]) -> (Child, Receiver<String>) {
     (child, rx)
 }
 
-/// Reads lines until one satisfies `done`; returns every line read.
-fn read_until(rx: &Receiver<String>, done: impl Fn(&str) -> bool) -> Vec<String> {
+/// Reads lines until each of `wanted` has appeared in some line; returns every line read.
+/// stdout and stderr arrive through two reader threads, so lines of one may come before
+/// earlier lines of the other: wait for everything needed, not for one last line.
+fn read_until(rx: &Receiver<String>, wanted: &[&str]) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = Vec::new();
-    loop {
+    let mut lines: Vec<String> = Vec::new();
+    while !wanted
+        .iter()
+        .all(|w| lines.iter().any(|line| line.contains(w)))
+    {
         let line = rx
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("timed out; output so far: {lines:#?}"));
-        let finished = done(&line);
+            .unwrap_or_else(|_| {
+                panic!("timed out waiting for {wanted:?}; output so far: {lines:#?}")
+            });
         lines.push(line);
-        if finished {
-            return lines;
-        }
     }
+    lines
 }
 
 fn listening_url(lines: &[String]) -> String {
@@ -88,7 +92,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 async fn sandbox_mode_seeds_a_demo_tenant_and_prints_a_working_token() {
     let dir = workdir("sandbox");
     let (mut child, rx) = spawn(&dir, &["serve", "--bind-addr", "127.0.0.1:0"]);
-    let lines = read_until(&rx, |l| l.contains("/v1/channels -H"));
+    let lines = read_until(&rx, &["/v1/channels -H", "listening on", "export TOKEN="]);
     let text = lines.join("\n");
     assert!(text.contains("SANDBOX MODE"), "{text}");
     let base = listening_url(&lines);
@@ -125,7 +129,7 @@ async fn sandbox_mode_seeds_a_demo_tenant_and_prints_a_working_token() {
 
     // A second start reuses the demo records and the development JWT secret.
     let (mut child, rx) = spawn(&dir, &["serve", "--bind-addr", "127.0.0.1:0"]);
-    let lines = read_until(&rx, |l| l.contains("listening on"));
+    let lines = read_until(&rx, &["listening on"]);
     let base = listening_url(&lines);
     let again = client
         .get(format!("{base}/v1/channels"))
@@ -298,11 +302,14 @@ async fn json_logs_carry_request_ids_and_sigterm_lets_in_flight_requests_finish(
         }
         (child, rx)
     };
-    let lines = read_until(&rx, |l| l.trim().starts_with("export TOKEN="));
+    let lines = read_until(
+        &rx,
+        &["export TOKEN=", "listening on", "in-process fake at "],
+    );
     let base = listening_url(&lines);
     let token = lines
-        .last()
-        .and_then(|l| l.trim().strip_prefix("export TOKEN="))
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("export TOKEN="))
         .unwrap()
         .to_owned();
     let fake_api = lines
