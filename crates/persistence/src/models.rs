@@ -18,6 +18,14 @@ pub(crate) fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> S
         .map_err(|_| StoreError::Corrupt(format!("{column} holds {value:?}")))
 }
 
+/// A stored price as money, or the row reported as corrupt.
+fn stored_price(stored: Option<DbMoney>) -> StoreResult<Option<Money>> {
+    stored
+        .map(|m| Money::new(m.0))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("monthly_price_usd: {e}")))
+}
+
 /// A tenant: one customer organisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
@@ -268,11 +276,7 @@ impl TryFrom<PhoneNumberRow> for PhoneNumberRecord {
                 mms: row.mms_capable,
                 fax: row.fax_capable,
             },
-            monthly_price_usd: row
-                .monthly_price_usd
-                .map(|m| Money::new(m.0))
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("monthly_price_usd: {e}")))?,
+            monthly_price_usd: stored_price(row.monthly_price_usd)?,
             status: parse_stored("phone_numbers.status", &row.status)?,
             failure_code: row.failure_code,
             voice_url: row.voice_url,
@@ -382,11 +386,7 @@ impl TryFrom<PhoneNumberSummaryRow> for PhoneNumberSummary {
                 mms: row.mms_capable,
                 fax: row.fax_capable,
             },
-            monthly_price_usd: row
-                .monthly_price_usd
-                .map(|m| Money::new(m.0))
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("monthly_price_usd: {e}")))?,
+            monthly_price_usd: stored_price(row.monthly_price_usd)?,
             status: row.status.0,
             failure_code: row.failure_code,
             created_at: row.created_at.0,
