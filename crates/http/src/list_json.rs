@@ -97,9 +97,7 @@ fn write_plain(out: &mut Vec<u8>, text: &str) {
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'_'),
         "{text:?} needs escaping"
     );
-    out.push(b'"');
-    out.extend_from_slice(text.as_bytes());
-    out.push(b'"');
+    write_plain_bytes(out, text.as_bytes());
 }
 
 fn write_escaped(out: &mut Vec<u8>, text: Option<&str>) -> serde_json::Result<()> {
