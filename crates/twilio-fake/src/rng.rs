@@ -1,5 +1,7 @@
 //! Small deterministic generators: everything "random" in the fake (inventory, SIDs, tokens)
 //! comes from here, seeded, so the same seed always gives the same answers.
+//! Kept hand-written on purpose: these exact streams are the fake's deterministic-inventory
+//! contract (SPEC §12), which an RNG crate need not keep stable from one version to the next.
 
 /// SplitMix64: tiny, fast, and good enough for test data (not for secrets).
 #[derive(Debug, Clone)]
