@@ -158,7 +158,7 @@
 //! About 215 bytes per owned number (205 MiB for a million);
 //! [`FakeControl::seed_owned_numbers`] adds a million in about two seconds. Listing pages are
 //! range scans of a `BTreeMap`, so a page costs the same whether the fake holds a thousand
-//! numbers or a million, and about 2 ms per 1000 numbers rendered (`benches/listing.rs`,
+//! numbers or a million, and about 3–4 ms per 1000 numbers rendered (`benches/listing.rs`,
 //! `docs/benchmarks.md`).
 
 mod calls;

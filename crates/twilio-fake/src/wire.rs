@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::catalog::{self, Country};
@@ -14,42 +15,23 @@ use crate::store::{Extra, HttpMethod, OwnedRec};
 pub(crate) const API_VERSION: &str = "2010-04-01";
 
 /// RFC 2822 in GMT, as the 2010 API writes dates: `Thu, 30 Jul 2015 23:19:04 +0000`, the day
-/// always two digits (`Tue, 04 Aug 2015`, as in Twilio's examples).
-pub(crate) fn rfc2822(secs: i64) -> String {
-    rfc2822_buf(secs).as_str().to_owned()
+/// always two digits (`Tue, 04 Aug 2015`, as in Twilio's examples). An explicit format
+/// because chrono's `to_rfc2822` writes a one-digit day (`4 Aug`).
+const RFC2822: &str = "%a, %d %b %Y %H:%M:%S %z";
+
+/// A stored timestamp (seconds since the epoch) as a UTC date; the epoch if out of range.
+fn utc(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
-/// [`rfc2822`] into a stack buffer. Hand-written because it runs twice per number in every
-/// listed page; chrono's general formatter is several times slower.
-pub(crate) fn rfc2822_buf(secs: i64) -> StackStr<32> {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let mut out = StackStr::new();
-    // Writing ASCII into a 32-byte buffer cannot fail for years below 10^9.
-    let _ = write!(
-        out,
-        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} +0000",
-        DAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)],
-        MONTHS[usize::try_from(month - 1).unwrap_or(0)],
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-    );
-    out
+/// `secs` formatted as [`RFC2822`].
+pub(crate) fn rfc2822(secs: i64) -> String {
+    utc(secs).format(RFC2822).to_string()
+}
+
+/// Writes a date field as [`RFC2822`] straight into the serializer, with no `String` between.
+fn serialize_rfc2822<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&at.format(RFC2822))
 }
 
 /// A short ASCII string built on the stack (for the per-number fields of a listing page).
@@ -221,8 +203,10 @@ pub(crate) struct OwnedView<'a> {
     api_version: &'static str,
     beta: bool,
     capabilities: LowerCaps,
-    date_created: StackStr<32>,
-    date_updated: StackStr<32>,
+    #[serde(serialize_with = "serialize_rfc2822")]
+    date_created: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_rfc2822")]
+    date_updated: DateTime<Utc>,
     emergency_status: &'static str,
     emergency_address_sid: Option<&'a str>,
     emergency_address_status: &'static str,
@@ -277,8 +261,8 @@ impl<'a> OwnedView<'a> {
             api_version: API_VERSION,
             beta: rec.beta,
             capabilities: Capabilities::from_bits(rec.capabilities).into(),
-            date_created: rfc2822_buf(rec.date_created),
-            date_updated: rfc2822_buf(rec.date_updated),
+            date_created: utc(rec.date_created),
+            date_updated: utc(rec.date_updated),
             emergency_status: "Inactive",
             emergency_address_sid: None,
             emergency_address_status: "unregistered",
@@ -412,23 +396,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc2822_is_zero_padded_and_matches_chrono_across_centuries_and_leap_days() {
-        let mut rng = crate::rng::SplitMix64::derive(5, "dates");
-        let mut samples: Vec<i64> = vec![0, 951_782_400, 1_438_298_344, 4_107_542_399, -86_400];
-        samples.extend(
-            (0..2000).map(|_| i64::try_from(rng.below(8_000_000_000)).unwrap_or(0) - 1_000_000_000),
-        );
-        for secs in samples {
-            // Twilio zero-pads the day ("Tue, 04 Aug 2015 18:39:09 +0000" in its examples);
-            // chrono's `to_rfc2822` does not, so compare with an explicit format.
-            let expected = chrono::DateTime::from_timestamp(secs, 0)
-                .unwrap()
-                .format("%a, %d %b %Y %H:%M:%S +0000")
-                .to_string();
+    fn rfc2822_zero_pads_the_day_as_twilio_does_across_centuries_and_leap_days() {
+        // Expected strings come from Twilio's examples and an independent formatter.
+        for (secs, expected) in [
+            (1_796_132_407, "Tue, 01 Dec 2026 13:40:07 +0000"),
+            (1_438_713_549, "Tue, 04 Aug 2015 18:39:09 +0000"),
+            (1_438_298_344, "Thu, 30 Jul 2015 23:19:04 +0000"),
+            (0, "Thu, 01 Jan 1970 00:00:00 +0000"),
+            (-86_400, "Wed, 31 Dec 1969 00:00:00 +0000"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 +0000"),
+            (4_107_542_399, "Sun, 28 Feb 2100 23:59:59 +0000"),
+            (4_107_542_400, "Mon, 01 Mar 2100 00:00:00 +0000"),
+        ] {
             assert_eq!(rfc2822(secs), expected, "{secs}");
         }
-        assert_eq!(rfc2822(1_438_298_344), "Thu, 30 Jul 2015 23:19:04 +0000");
-        assert_eq!(rfc2822(1_438_713_549), "Tue, 04 Aug 2015 18:39:09 +0000");
+    }
+
+    #[test]
+    fn an_owned_number_serialises_its_dates_in_rfc2822_with_a_two_digit_day() {
+        let rec = OwnedRec {
+            phone: 14_155_550_123,
+            date_created: 1_438_713_549,
+            date_updated: 1_796_132_407,
+            country: 0,
+            kind: NumberKind::Local,
+            capabilities: 0,
+            address_requirements: crate::model::AddressRequirement::None,
+            beta: false,
+            extra: None,
+        };
+        let json = serde_json::to_value(OwnedView::new("AC00", 1, &rec)).unwrap();
+        assert_eq!(json["date_created"], "Tue, 04 Aug 2015 18:39:09 +0000");
+        assert_eq!(json["date_updated"], "Tue, 01 Dec 2026 13:40:07 +0000");
     }
 
     #[test]
