@@ -233,7 +233,11 @@ fn operator_commands_create_records_and_mint_tokens() {
     assert_eq!(channel["kind"], "voice");
     // The command enforces the rules of POST /v1/channels.
     for (flag, value, field) in [
-        ("--agent-stream-url", "https://a.example/s", "agent_stream_url"),
+        (
+            "--agent-stream-url",
+            "https://a.example/s",
+            "agent_stream_url",
+        ),
         ("--kind", "Not A Kind", "kind"),
         ("--name", "   ", "name"),
     ] {

@@ -127,9 +127,14 @@ impl AppBuilder {
     /// # Errors
     /// [`AppError::Config`] when the client cannot be built.
     pub fn twilio(self, settings: &TwilioSettings) -> Result<Self, AppError> {
-        let client = twilio_client(settings)?;
+        Ok(self.twilio_client(twilio_client(settings)?))
+    }
+
+    /// Twilio through a client built by the caller (tests use it for short timeouts).
+    #[must_use]
+    pub fn twilio_client(self, client: TwilioClient) -> Self {
         let carrier = TwilioCarrier::new(client, Arc::clone(&self.metrics));
-        Ok(self.carrier(Arc::new(carrier)))
+        self.carrier(Arc::new(carrier))
     }
 
     /// The JWT secret.
