@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, Subcommand};
 use numbers_app::{App, Config, admin, init_logging};
-use numbers_domain::{ChannelKind, PlanId, SubscriptionStatus, TenantId};
+use numbers_domain::{PlanId, SubscriptionStatus, TenantId};
 use numbers_http::auth::{Claims, Role, mint};
 use numbers_persistence::{Store, StoreOptions};
 
@@ -104,7 +104,7 @@ enum Command {
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.config.log_format);
+    init_logging(cli.config.deployment.log_format);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -199,9 +199,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let channel = admin::create_channel(
                 &store(&config).await?,
                 tenant,
-                ChannelKind::from_name(&kind),
                 &name,
-                agent_stream_url,
+                Some(&kind),
+                agent_stream_url.as_deref(),
             )
             .await?;
             print_json(
@@ -237,8 +237,8 @@ fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let app = App::build(config).await?;
-    let listener = TcpListener::bind(config.bind_addr)
-        .with_context(|| format!("cannot listen on {} (BIND_ADDR)", config.bind_addr))?;
+    let listener = TcpListener::bind(config.server.bind_addr)
+        .with_context(|| format!("cannot listen on {} (BIND_ADDR)", config.server.bind_addr))?;
     let address = listener.local_addr()?;
     tracing::info!(database = %app.database_url().redacted(), "listening on http://{address}");
     if let Some(sandbox) = app.sandbox() {

@@ -231,6 +231,26 @@ fn operator_commands_create_records_and_mint_tokens() {
         ],
     ));
     assert_eq!(channel["kind"], "voice");
+    // The command enforces the rules of POST /v1/channels.
+    for (flag, value, field) in [
+        (
+            "--agent-stream-url",
+            "https://a.example/s",
+            "agent_stream_url",
+        ),
+        ("--kind", "Not A Kind", "kind"),
+        ("--name", "   ", "name"),
+    ] {
+        let mut args = vec!["create-channel", "--tenant", &tenant_id];
+        if flag != "--name" {
+            args.extend(["--name", "Line 2"]);
+        }
+        args.extend([flag, value]);
+        let refused = run(&dir, &args);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{flag} {value:?} was accepted");
+        assert!(stderr.contains(field), "{flag}: {stderr}");
+    }
     let bad = run(
         &dir,
         &[

@@ -3,8 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use numbers_crypto::{Keyring, SealedSecret};
-use numbers_domain::{ChannelKind, PlanId, SubscriptionStatus, TenantId};
-use numbers_persistence::{Channel, NewChannel, Plan, Store, StoreError, Subscription, Tenant};
+use numbers_domain::{PlanId, SubscriptionStatus, TenantId};
+use numbers_persistence::{Channel, Plan, Store, StoreError, Subscription, Tenant};
+
+use crate::ServiceError;
 
 /// Creates a tenant.
 ///
@@ -39,26 +41,20 @@ pub async fn create_subscription(
         .await
 }
 
-/// Creates a channel.
+/// Creates a channel under the same rules as `POST /v1/channels` (`kind` defaults to
+/// `voice`).
 ///
 /// # Errors
-/// [`StoreError::MissingReference`] for an unknown tenant.
+/// [`ServiceError::Invalid`] naming the option that breaks a rule; [`ServiceError::Store`]
+/// for an unknown tenant or a database failure.
 pub async fn create_channel(
     store: &Store,
     tenant_id: TenantId,
-    kind: ChannelKind,
     name: &str,
-    agent_stream_url: Option<String>,
-) -> Result<Channel, StoreError> {
-    store
-        .channels()
-        .create(NewChannel {
-            tenant_id,
-            kind,
-            name: name.to_owned(),
-            agent_stream_url,
-        })
-        .await
+    kind: Option<&str>,
+    agent_stream_url: Option<&str>,
+) -> Result<Channel, ServiceError> {
+    crate::channels::create(store, tenant_id, name, kind, agent_stream_url).await
 }
 
 /// What `rotate-keys` did.

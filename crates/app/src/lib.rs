@@ -16,9 +16,12 @@
 
 pub mod admin;
 mod carrier;
+mod channels;
 mod config;
+mod error;
 mod logging;
 pub mod metrics;
+pub mod numbers;
 mod pricing;
 pub mod sandbox;
 
@@ -26,13 +29,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use carrier::TwilioCarrier;
-pub use config::{Config, LogFormat, TwilioAuth, TwilioMode, TwilioSettings};
+pub use config::{
+    Config, DatabaseConfig, DeploymentConfig, LogFormat, SecretsConfig, ServerConfig, TwilioAuth,
+    TwilioConfig, TwilioMode, TwilioSettings,
+};
+pub use error::ServiceError;
 pub use logging::init_logging;
 pub use metrics::Metrics;
 pub use pricing::PricingCache;
 pub use sandbox::Sandbox;
 
-use numbers_domain::Carrier;
+use numbers_domain::{Carrier, CarrierError};
 use numbers_persistence::{DatabaseUrl, Store, StoreError, StoreOptions};
 use secrecy::SecretString;
 use twilio_client::{Credentials, TwilioClient};
@@ -120,9 +127,14 @@ impl AppBuilder {
     /// # Errors
     /// [`AppError::Config`] when the client cannot be built.
     pub fn twilio(self, settings: &TwilioSettings) -> Result<Self, AppError> {
-        let client = twilio_client(settings)?;
+        Ok(self.twilio_client(twilio_client(settings)?))
+    }
+
+    /// Twilio through a client built by the caller (tests use it for short timeouts).
+    #[must_use]
+    pub fn twilio_client(self, client: TwilioClient) -> Self {
         let carrier = TwilioCarrier::new(client, Arc::clone(&self.metrics));
-        Ok(self.carrier(Arc::new(carrier)))
+        self.carrier(Arc::new(carrier))
     }
 
     /// The JWT secret.
@@ -169,30 +181,65 @@ impl AppBuilder {
 #[derive(Debug)]
 struct NoCarrier;
 
+#[async_trait::async_trait]
 impl Carrier for NoCarrier {
-    fn search_available<'a>(
-        &'a self,
-        _query: &'a numbers_domain::AvailableQuery,
-    ) -> numbers_domain::carrier::CarrierFuture<'a, Vec<numbers_domain::AvailableNumber>> {
-        Box::pin(async { Err(numbers_domain::CarrierError::Unavailable) })
+    async fn search_available(
+        &self,
+        _query: &numbers_domain::AvailableQuery,
+    ) -> Result<Vec<numbers_domain::AvailableNumber>, CarrierError> {
+        Err(CarrierError::Unavailable)
     }
 
-    fn pricing(
+    async fn pricing(
         &self,
         _country: numbers_domain::IsoCountry,
-    ) -> numbers_domain::carrier::CarrierFuture<'_, numbers_domain::CountryPricing> {
-        Box::pin(async { Err(numbers_domain::CarrierError::Unavailable) })
+    ) -> Result<numbers_domain::CountryPricing, CarrierError> {
+        Err(CarrierError::Unavailable)
+    }
+
+    async fn buy(
+        &self,
+        _order: &numbers_domain::PurchaseOrder,
+    ) -> Result<numbers_domain::OwnedNumber, CarrierError> {
+        Err(CarrierError::Unavailable)
+    }
+
+    async fn find_owned(
+        &self,
+        _phone_number: &numbers_domain::E164,
+    ) -> Result<Option<numbers_domain::OwnedNumber>, CarrierError> {
+        Err(CarrierError::Unavailable)
+    }
+
+    async fn set_webhooks(
+        &self,
+        _sid: &str,
+        _webhooks: &numbers_domain::Webhooks,
+    ) -> Result<numbers_domain::OwnedNumber, CarrierError> {
+        Err(CarrierError::Unavailable)
+    }
+
+    async fn release(&self, _sid: &str) -> Result<(), CarrierError> {
+        Err(CarrierError::Unavailable)
+    }
+
+    fn list_owned(&self) -> numbers_domain::OwnedNumbers {
+        Box::pin(futures::stream::once(async {
+            Err(CarrierError::Unavailable)
+        }))
     }
 }
 
-/// A fresh random secret (244 random bits from two v4 UUIDs, which come from the
-/// operating system's random source).
+/// A fresh random secret: 32 bytes from the operating system's random source, as URL-safe
+/// base64 (43 characters).
 fn random_secret() -> String {
-    format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    )
+    use base64::Engine as _;
+    use ring::rand::SecureRandom as _;
+    let mut bytes = zeroize::Zeroizing::new([0_u8; 32]);
+    ring::rand::SystemRandom::new()
+        .fill(bytes.as_mut())
+        .expect("the operating system's random source must work to make a secret");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref())
 }
 
 /// Where a development JWT secret is kept when `JWT_SECRET` is not set (never in
@@ -293,7 +340,7 @@ impl App {
         let store = Store::connect(&database_url, &StoreOptions::default())?;
         let mut builder = AppBuilder::new(store.clone(), database_url)
             .public_base_url(config.public_base_url()?)
-            .pricing_ttl(Duration::from_secs(config.pricing_cache_ttl_secs));
+            .pricing_ttl(Duration::from_secs(config.server.pricing_cache_ttl_secs));
         builder = builder.jwt_secret(resolve_jwt_secret(config)?);
         match config.twilio_mode()? {
             TwilioMode::Live(settings) => builder = builder.twilio(&settings)?,

@@ -1,6 +1,8 @@
 //! The carrier port: what the service needs from Twilio, in domain terms. The app crate
 //! implements it with `twilio-client`; tests and sandbox mode point that client at the fake.
 
+use chrono::{DateTime, Utc};
+
 use crate::{Capabilities, E164, IsoCountry, Money, NumberType};
 
 /// A validated Twilio `Contains` pattern: 2–16 characters of digits, letters (keypad
@@ -200,20 +202,96 @@ pub enum CarrierError {
     BadAnswer(String),
 }
 
-/// The boxed future the port's methods return (the port is used as a trait object).
-pub type CarrierFuture<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, CarrierError>> + Send + 'a>>;
+/// The URLs the carrier calls for a number: its voice calls and their status changes (both
+/// with `POST`, SPEC §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhooks {
+    /// Where inbound calls are announced.
+    pub voice_url: String,
+    /// Where call status changes are reported.
+    pub status_callback_url: String,
+}
+
+/// A purchase to make: the number, how to wire it, and what regulation asks to attach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseOrder {
+    /// The number to buy.
+    pub phone_number: E164,
+    /// The webhooks to write on it.
+    pub webhooks: Webhooks,
+    /// The regulatory bundle to attach, when the number's (country, type) needs one.
+    pub bundle_sid: Option<String>,
+    /// The address to attach, when the number needs one.
+    pub address_sid: Option<String>,
+}
+
+/// A number the carrier account owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedNumber {
+    /// The carrier's id of the number (Twilio's `PN…` sid).
+    pub sid: String,
+    /// The carrier account that owns it.
+    pub account_sid: String,
+    /// The number.
+    pub phone_number: E164,
+    /// Display form.
+    pub friendly_name: Option<String>,
+    /// What it can do.
+    pub capabilities: Capabilities,
+    /// The voice URL written on it, if any.
+    pub voice_url: Option<String>,
+    /// The status callback URL written on it, if any.
+    pub status_callback_url: Option<String>,
+    /// When it was bought, when the carrier says.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// The owned numbers of the account, one at a time, as the carrier pages through them. The
+/// stream ends with an error item when the listing cannot be completed: only a stream that
+/// ends without one has listed everything.
+pub type OwnedNumbers = futures_core::stream::BoxStream<'static, Result<OwnedNumber, CarrierError>>;
 
 /// What the service needs from the carrier (Twilio). Implementations must be cheap to share.
+///
+/// The port is used as a trait object (`Arc<dyn Carrier>`, so tests and sandbox mode swap
+/// implementations in), which native `async fn` in traits does not allow yet; `async-trait`
+/// writes the boxing for us.
+///
+/// Errors of the writing methods ([`Carrier::buy`], [`Carrier::set_webhooks`],
+/// [`Carrier::release`]) say whether anything happened: [`CarrierError::Refused`],
+/// [`CarrierError::NotFound`] and [`CarrierError::Unavailable`] mean certainly not,
+/// [`CarrierError::OutcomeUnknown`] means it may have.
+#[async_trait::async_trait]
 pub trait Carrier: Send + Sync + std::fmt::Debug {
     /// Searches the inventory.
-    fn search_available<'a>(
-        &'a self,
-        query: &'a AvailableQuery,
-    ) -> CarrierFuture<'a, Vec<AvailableNumber>>;
+    async fn search_available(
+        &self,
+        query: &AvailableQuery,
+    ) -> Result<Vec<AvailableNumber>, CarrierError>;
 
     /// Monthly prices of a country's numbers.
-    fn pricing(&self, country: IsoCountry) -> CarrierFuture<'_, CountryPricing>;
+    async fn pricing(&self, country: IsoCountry) -> Result<CountryPricing, CarrierError>;
+
+    /// Buys a number and wires its webhooks. Never retried blindly by an implementation: a
+    /// second attempt could buy twice.
+    async fn buy(&self, order: &PurchaseOrder) -> Result<OwnedNumber, CarrierError>;
+
+    /// The account's number with this phone number, if it owns it (to settle a purchase
+    /// whose answer was lost).
+    async fn find_owned(&self, phone_number: &E164) -> Result<Option<OwnedNumber>, CarrierError>;
+
+    /// Rewrites a number's voice URL and status callback (and their methods), nothing else.
+    async fn set_webhooks(
+        &self,
+        sid: &str,
+        webhooks: &Webhooks,
+    ) -> Result<OwnedNumber, CarrierError>;
+
+    /// Releases a number. [`CarrierError::NotFound`] means it was already gone.
+    async fn release(&self, sid: &str) -> Result<(), CarrierError>;
+
+    /// Every number the account owns, paged by the carrier (see [`OwnedNumbers`]).
+    fn list_owned(&self) -> OwnedNumbers;
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod carrier;
+mod channel;
 mod ids;
 mod lifecycle;
 mod money;
@@ -25,9 +26,11 @@ mod quota;
 mod subscription;
 
 pub use carrier::{
-    AddressRequirement, AvailableNumber, AvailableQuery, Carrier, CarrierError, CarrierFuture,
-    ContainsPattern, ContainsPatternError, CountryPricing, TypePrice, bundle_required, purchasable,
+    AddressRequirement, AvailableNumber, AvailableQuery, Carrier, CarrierError, ContainsPattern,
+    ContainsPatternError, CountryPricing, OwnedNumber, OwnedNumbers, PurchaseOrder, TypePrice,
+    Webhooks, bundle_required, purchasable,
 };
+pub use channel::{ChannelDraft, ChannelRuleError};
 pub use ids::{ChannelId, PhoneNumberId, PlanId, SubscriptionId, TenantId};
 pub use lifecycle::{NumberStatus, ReleaseReason, TransitionError, UnknownName};
 pub use money::{Money, MoneyError};

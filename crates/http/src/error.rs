@@ -182,6 +182,22 @@ impl From<CarrierError> for ApiError {
     }
 }
 
+impl From<numbers_app::ServiceError> for ApiError {
+    fn from(error: numbers_app::ServiceError) -> Self {
+        use numbers_app::ServiceError as E;
+        match error {
+            E::Invalid { field, message } => Self::invalid(field, message),
+            E::NotFound(what) => Self::NotFound(what),
+            E::CarrierNotFound { message, code } => Self::TwilioNotFound {
+                message,
+                twilio_code: code,
+            },
+            E::Carrier(error) => error.into(),
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

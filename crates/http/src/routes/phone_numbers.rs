@@ -3,10 +3,7 @@
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use numbers_app::App;
-use numbers_domain::{
-    AvailableQuery, CarrierError, ContainsPattern, IsoCountry, NumberStatus, NumberType,
-    purchasable,
-};
+use numbers_domain::{AvailableQuery, ContainsPattern, IsoCountry, NumberStatus, NumberType};
 use numbers_persistence::StatusFilter;
 
 use crate::auth::Caller;
@@ -125,47 +122,19 @@ pub async fn available(
         contains,
         limit,
     };
-
-    let offers = app
-        .carrier()
-        .search_available(&search)
-        .await
-        .map_err(|e| match e {
-            CarrierError::NotFound { code } => ApiError::TwilioNotFound {
-                message: format!("Twilio offers no {number_type} numbers in {country}"),
-                twilio_code: code,
-            },
-            other => other.into(),
-        })?;
-    // Prices decorate the answer; without them the search is still useful.
-    let pricing = match app.pricing().get(app.carrier(), country).await {
-        Ok(pricing) => Some(pricing),
-        Err(error) => {
-            tracing::warn!(%error, country = %country, "prices unavailable for a search");
-            None
-        }
-    };
-    let requirement = app.store().regulatory().get(country, number_type).await?;
-    let has_bundle = requirement.as_ref().is_some_and(|r| r.bundle_sid.is_some());
-    let has_address = requirement
-        .as_ref()
-        .is_some_and(|r| r.address_sid.is_some());
-    let price = pricing
-        .as_ref()
-        .and_then(|p| p.current_price(number_type))
-        .map(|m| m.to_string());
-    let available_phone_numbers = offers
-        .into_iter()
-        .map(|offer| {
-            let can_buy = purchasable(&offer, number_type, has_bundle, has_address);
-            AvailableNumberView::new(offer, price.clone(), can_buy)
-        })
-        .collect();
+    let found = app.search_available(&search).await?;
     Ok(web::Json(AvailableNumberList {
         country: country.to_string(),
         number_type: number_type.to_string(),
-        currency: pricing.map_or_else(|| "USD".to_owned(), |p| p.currency),
-        available_phone_numbers,
+        currency: found.currency,
+        available_phone_numbers: found
+            .offers
+            .into_iter()
+            .map(|offer| {
+                let price = offer.monthly_price.map(|m| m.to_string());
+                AvailableNumberView::new(offer.number, price, offer.purchasable)
+            })
+            .collect(),
     }))
 }
 
@@ -194,16 +163,6 @@ pub async fn pricing(
     caller.require_admin()?;
     let query = Query::parse(req.query_string(), &["country"])?;
     let country = country(&query)?;
-    let pricing = app
-        .pricing()
-        .get(app.carrier(), country)
-        .await
-        .map_err(|e| match e {
-            CarrierError::NotFound { code } => ApiError::TwilioNotFound {
-                message: format!("Twilio has no phone number prices for {country}"),
-                twilio_code: code,
-            },
-            other => other.into(),
-        })?;
+    let pricing = app.country_pricing(country).await?;
     Ok(web::Json(pricing.into()))
 }

@@ -1,0 +1,101 @@
+//! What a tenant can do with phone numbers: search the inventory with prices and
+//! purchasability, and read the prices. The number lifecycle (purchase, release, attach)
+//! joins it here, over the domain's carrier port, so every entry point shares one
+//! implementation.
+
+use numbers_domain::{
+    AvailableNumber, AvailableQuery, CarrierError, CountryPricing, IsoCountry, Money, purchasable,
+};
+
+use crate::{App, ServiceError};
+
+/// One number offered for sale, as a tenant sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    /// The carrier's offer.
+    pub number: AvailableNumber,
+    /// Its current monthly price, when the prices could be read.
+    pub monthly_price: Option<Money>,
+    /// Whether the platform has what buying it needs (a bundle, an address).
+    pub purchasable: bool,
+}
+
+/// The answer to a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offers {
+    /// ISO 4217 currency of the prices (`USD` when they could not be read).
+    pub currency: String,
+    /// The offers, in the carrier's order.
+    pub offers: Vec<Offer>,
+}
+
+impl App {
+    /// Searches the inventory and decorates each offer with its monthly price and whether
+    /// the platform can buy it (SPEC §5). Prices are best effort: without them the search is
+    /// still useful, so a pricing failure only leaves the prices out.
+    ///
+    /// # Errors
+    /// [`ServiceError::CarrierNotFound`] when Twilio offers no such numbers there;
+    /// [`ServiceError::Carrier`] when the search fails; [`ServiceError::Store`] when the
+    /// regulatory requirements cannot be read.
+    pub async fn search_available(&self, query: &AvailableQuery) -> Result<Offers, ServiceError> {
+        let (country, number_type) = (query.country, query.number_type);
+        let found = self
+            .carrier()
+            .search_available(query)
+            .await
+            .map_err(|e| match e {
+                CarrierError::NotFound { code } => ServiceError::CarrierNotFound {
+                    message: format!("Twilio offers no {number_type} numbers in {country}"),
+                    code,
+                },
+                other => other.into(),
+            })?;
+        let pricing = match self.pricing().get(self.carrier(), country).await {
+            Ok(pricing) => Some(pricing),
+            Err(error) => {
+                tracing::warn!(%error, country = %country, "prices unavailable for a search");
+                None
+            }
+        };
+        let requirement = self.store().regulatory().get(country, number_type).await?;
+        let has_bundle = requirement.as_ref().is_some_and(|r| r.bundle_sid.is_some());
+        let has_address = requirement
+            .as_ref()
+            .is_some_and(|r| r.address_sid.is_some());
+        let monthly_price = pricing.as_ref().and_then(|p| p.current_price(number_type));
+        let offers = found
+            .into_iter()
+            .map(|number| Offer {
+                purchasable: purchasable(&number, number_type, has_bundle, has_address),
+                monthly_price,
+                number,
+            })
+            .collect();
+        Ok(Offers {
+            currency: pricing.map_or_else(|| "USD".to_owned(), |p| p.currency),
+            offers,
+        })
+    }
+
+    /// The country's monthly prices per number type, through the pricing cache.
+    ///
+    /// # Errors
+    /// [`ServiceError::CarrierNotFound`] when Twilio has no prices for the country;
+    /// [`ServiceError::Carrier`] when they cannot be read.
+    pub async fn country_pricing(
+        &self,
+        country: IsoCountry,
+    ) -> Result<CountryPricing, ServiceError> {
+        self.pricing()
+            .get(self.carrier(), country)
+            .await
+            .map_err(|e| match e {
+                CarrierError::NotFound { code } => ServiceError::CarrierNotFound {
+                    message: format!("Twilio has no phone number prices for {country}"),
+                    code,
+                },
+                other => other.into(),
+            })
+    }
+}
