@@ -36,7 +36,7 @@ pub use lifecycle::{NumberStatus, ReleaseReason, TransitionError, UnknownName};
 pub use money::{Money, MoneyError};
 pub use number::{
     Capabilities, E164, E164Error, IsoCountry, IsoCountryError, NumberType, NumberTypeError,
-    mask_phone,
+    Numbering, mask_phone,
 };
 pub use quota::{QuotaDecision, check_quota};
 pub use subscription::{SubscriptionStatus, SubscriptionStatusError};

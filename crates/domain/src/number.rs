@@ -37,6 +37,68 @@ impl E164 {
     pub fn masked(&self) -> String {
         mask_phone(&self.0)
     }
+
+    /// What the international numbering plan (libphonenumber's metadata, through the
+    /// `phonenumber` crate) says about the number: its country, and its type where the plan
+    /// tells one from the others. A purchase names only the number; this is how the service
+    /// knows which regulatory bundle and price apply.
+    #[must_use]
+    pub fn numbering(&self) -> Numbering {
+        use phonenumber::Type;
+        let Ok(parsed) = phonenumber::parse(None, &self.0) else {
+            return Numbering::default();
+        };
+        let database = &phonenumber::metadata::DATABASE;
+        // A number outside every range of a shared calling code (+1, +61, …) belongs to the
+        // code's main country, which the metadata lists first.
+        let country = parsed
+            .country()
+            .id()
+            .map(|id| id.as_ref().to_owned())
+            .or_else(|| {
+                let regions = database.region(&parsed.code().value())?;
+                regions.first().map(|region| (*region).to_owned())
+            })
+            .and_then(|id| id.parse::<IsoCountry>().ok());
+        let number_type = match parsed.number_type(database) {
+            Type::Mobile => Some(NumberType::Mobile),
+            Type::TollFree => Some(NumberType::TollFree),
+            // Where fixed and mobile ranges are not told apart (the US, Canada), Twilio sells
+            // them as local numbers.
+            Type::FixedLine | Type::FixedLineOrMobile => Some(NumberType::Local),
+            _ => None,
+        };
+        Numbering {
+            country,
+            number_type,
+        }
+    }
+}
+
+impl E164 {
+    /// Whether the number's calling code is used by `country` (`+44` by GB, but also by
+    /// Jersey, Guernsey and the Isle of Man): a buyer who names the country a number was
+    /// offered under must name one of these.
+    #[must_use]
+    pub fn may_belong_to(&self, country: IsoCountry) -> bool {
+        let Ok(parsed) = phonenumber::parse(None, &self.0) else {
+            return false;
+        };
+        phonenumber::metadata::DATABASE
+            .region(&parsed.code().value())
+            .is_some_and(|regions| regions.contains(&country.as_str()))
+    }
+}
+
+/// What the numbering plan says about a number (see [`E164::numbering`]). Either part is
+/// `None` when the plan does not tell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Numbering {
+    /// The country the number belongs to; for a shared calling code without a matching
+    /// range, the code's main country.
+    pub country: Option<IsoCountry>,
+    /// The type of number.
+    pub number_type: Option<NumberType>,
 }
 
 /// Masks any phone-number-like string to its last four characters, for logs.
@@ -202,12 +264,44 @@ pub struct Capabilities {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_numbering_plan_tells_country_and_type() {
+        let facts = |raw: &str| raw.parse::<E164>().unwrap().numbering();
+        let gb: IsoCountry = "GB".parse().unwrap();
+        assert_eq!(
+            facts("+442071234567"),
+            Numbering {
+                country: Some(gb),
+                number_type: Some(NumberType::Local)
+            }
+        );
+        assert_eq!(facts("+447911123456").number_type, Some(NumberType::Mobile));
+        assert_eq!(
+            facts("+448081570000").number_type,
+            Some(NumberType::TollFree)
+        );
+        assert_eq!(facts("+14155550123").country, Some("US".parse().unwrap()));
+        assert_eq!(facts("+16135550123").country, Some("CA".parse().unwrap()));
+        assert_eq!(
+            facts("+18005550100").number_type,
+            Some(NumberType::TollFree)
+        );
+        assert_eq!(facts("+48501234567").number_type, Some(NumberType::Mobile));
+        assert_eq!(facts("+420212345678").country, Some("CZ".parse().unwrap()));
+        // A calling code nobody uses tells nothing.
+        assert_eq!(facts("+99912345678"), Numbering::default());
+        let jersey: E164 = "+447937123456".parse().unwrap();
+        assert!(jersey.may_belong_to(gb));
+        assert!(jersey.may_belong_to("JE".parse().unwrap()));
+        assert!(!jersey.may_belong_to("US".parse().unwrap()));
+    }
+
     use super::*;
 
     #[test]
     fn e164_accepts_valid_numbers_and_rejects_the_rest() {
         assert!("+14155550123".parse::<E164>().is_ok());
-        assert!("+447700900123".parse::<E164>().is_ok());
+        assert!("+447911123456".parse::<E164>().is_ok());
         assert_eq!("14155550123".parse::<E164>(), Err(E164Error::MissingPlus));
         assert_eq!("+1415555012a".parse::<E164>(), Err(E164Error::NotDigits));
         assert_eq!("+1234567".parse::<E164>(), Err(E164Error::Length(7)));
