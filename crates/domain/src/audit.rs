@@ -15,11 +15,18 @@ pub enum AuditSource {
     DriftSync,
     /// The release of numbers after a subscription was canceled.
     Cancellation,
+    /// An operator's command (the `api` binary's subcommands).
+    Operator,
 }
 
 impl AuditSource {
     /// Every source.
-    pub const ALL: [Self; 3] = [Self::Api, Self::DriftSync, Self::Cancellation];
+    pub const ALL: [Self; 4] = [
+        Self::Api,
+        Self::DriftSync,
+        Self::Cancellation,
+        Self::Operator,
+    ];
 
     /// The stable name stored in the database.
     #[must_use]
@@ -28,6 +35,7 @@ impl AuditSource {
             Self::Api => "api",
             Self::DriftSync => "drift_sync",
             Self::Cancellation => "cancellation",
+            Self::Operator => "operator",
         }
     }
 

@@ -355,6 +355,16 @@ impl Actor {
             request_id: None,
         }
     }
+
+    /// An operator running a command, named by `who` (e.g. the system user).
+    #[must_use]
+    pub fn operator(who: impl Into<String>) -> Self {
+        Self {
+            name: who.into(),
+            source: AuditSource::Operator,
+            request_id: None,
+        }
+    }
 }
 
 /// What the platform attaches when buying a regulated (country, type) pair.

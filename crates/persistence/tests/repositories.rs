@@ -383,6 +383,14 @@ both_backends! {
         assert_eq!(first.source, AuditSource::Cancellation);
         assert_eq!(first.detail.as_ref().and_then(|d| d.immediate), Some(true));
         assert_eq!(second.detail, None, "an empty detail is stored as NULL");
+        // Every source the domain knows is accepted by the schema of both backends.
+        let operator = store
+            .audit_events()
+            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: AuditAction::SubscriptionCanceled, detail: AuditDetail::default() }, &Actor::operator("ops"))
+            .await
+            .unwrap();
+        assert_eq!(store.audit_events().list_for_tenant(acme.id, 1).await.unwrap(), vec![operator.clone()]);
+        assert_eq!((operator.source, operator.actor.as_str()), (AuditSource::Operator, "ops"));
         let orphan = store
             .audit_events()
             .record(NewAuditEvent { tenant_id: TenantId::new(), phone_number_id: None, action: AuditAction::SubscriptionCanceled, detail: AuditDetail::default() }, &actor())
