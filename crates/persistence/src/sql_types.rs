@@ -109,6 +109,7 @@ macro_rules! loadable {
     )+};
 }
 
+/// `Bind<T>` writes what `T` writes.
 macro_rules! bind_writes {
     ($($sql:ty),+) => {$(
         impl<T, DB> ToSql<$sql, DB> for Bind<T>
