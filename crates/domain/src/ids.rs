@@ -55,6 +55,12 @@ macro_rules! uuid_id {
                 Self(id)
             }
         }
+
+        impl From<$name> for uuid::Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
     };
 }
 

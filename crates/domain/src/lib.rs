@@ -16,6 +16,7 @@
 //! assert!(!NumberStatus::Released.can_become(NumberStatus::Active));
 //! ```
 
+mod audit;
 pub mod carrier;
 mod channel;
 mod ids;
@@ -25,6 +26,7 @@ mod number;
 mod quota;
 mod subscription;
 
+pub use audit::{AuditAction, AuditSource};
 pub use carrier::{
     AddressRequirement, AvailableNumber, AvailableQuery, Carrier, CarrierError, ContainsPattern,
     ContainsPatternError, CountryPricing, OwnedNumber, OwnedNumbers, PurchaseOrder, TypePrice,
@@ -40,41 +42,6 @@ pub use number::{
 };
 pub use quota::{QuotaDecision, check_quota};
 pub use subscription::{SubscriptionStatus, SubscriptionStatusError};
-
-/// Who or what caused a change, recorded with every audit event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditSource {
-    /// A request to the HTTP API.
-    Api,
-    /// The daily drift-sync run.
-    DriftSync,
-    /// The release of numbers after a subscription was canceled.
-    Cancellation,
-}
-
-impl AuditSource {
-    /// The stable name stored in the database.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Api => "api",
-            Self::DriftSync => "drift_sync",
-            Self::Cancellation => "cancellation",
-        }
-    }
-
-    /// Parses a stored name; `None` for a name this version does not know.
-    #[must_use]
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "api" => Some(Self::Api),
-            "drift_sync" => Some(Self::DriftSync),
-            "cancellation" => Some(Self::Cancellation),
-            _ => None,
-        }
-    }
-}
 
 /// The kind of a channel. Only voice channels can have phone numbers attached.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -104,5 +71,14 @@ impl ChannelKind {
         } else {
             Self::Other(name.to_owned())
         }
+    }
+}
+
+impl std::str::FromStr for ChannelKind {
+    type Err = std::convert::Infallible;
+
+    /// Never fails: see [`ChannelKind::from_name`].
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from_name(name))
     }
 }

@@ -166,6 +166,15 @@ impl ReleaseReason {
     }
 }
 
+impl FromStr for ReleaseReason {
+    type Err = std::convert::Infallible;
+
+    /// Never fails: see [`ReleaseReason::from_name`].
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from_name(name))
+    }
+}
+
 impl serde::Serialize for ReleaseReason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())

@@ -16,7 +16,7 @@ use std::io::Write as _;
 use chrono::{Duration, Utc};
 use numbers_domain::{Capabilities, NumberType, SubscriptionStatus};
 use numbers_persistence::{
-    Actor, DatabaseUrl, NewReservation, Purchased, Reservation, Store, StoreOptions,
+    Actor, Changes, DatabaseUrl, NewReservation, Reservation, Store, StoreOptions,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -78,19 +78,20 @@ async fn main() -> Result<(), BoxError> {
             .phone_numbers()
             .mark_active(
                 row.id,
-                Purchased {
-                    twilio_sid: format!("PN{}", uuid::Uuid::new_v4().simple()),
+                Changes {
+                    twilio_sid: Some(format!("PN{}", uuid::Uuid::new_v4().simple())),
                     friendly_name: Some(format!("Bench number {i}")),
-                    capabilities: Capabilities {
+                    capabilities: Some(Capabilities {
                         voice: true,
                         sms: true,
                         mms: false,
                         fax: false,
-                    },
+                    }),
                     monthly_price_usd: Some("1.15".parse()?),
-                    voice_url: "https://bench.example.invalid/voice".into(),
-                    status_callback_url: "https://bench.example.invalid/status".into(),
-                    purchased_at: Utc::now(),
+                    voice_url: Some("https://bench.example.invalid/voice".into()),
+                    status_callback_url: Some("https://bench.example.invalid/status".into()),
+                    purchased_at: Some(Utc::now()),
+                    ..Changes::default()
                 },
                 &actor,
             )

@@ -6,7 +6,7 @@ mod support;
 use numbers_domain::{Capabilities, NumberType, TenantId};
 use numbers_http::auth::Role;
 use numbers_persistence::{
-    Actor, NewReservation, Purchased, RegulatoryRequirement, Reservation, both_backends,
+    Actor, Changes, NewReservation, RegulatoryRequirement, Reservation, both_backends,
 };
 use serde_json::{Value, json};
 use support::{TestServer, assert_error, token};
@@ -37,19 +37,20 @@ async fn bought_number(server: &TestServer, tenant: TenantId, number: &str) -> V
         .phone_numbers()
         .mark_active(
             row.id,
-            Purchased {
-                twilio_sid: format!("PN{}", uuid::Uuid::new_v4().simple()),
+            Changes {
+                twilio_sid: Some(format!("PN{}", uuid::Uuid::new_v4().simple())),
                 friendly_name: Some("(415) 555-0100".into()),
-                capabilities: Capabilities {
+                capabilities: Some(Capabilities {
                     voice: true,
                     sms: true,
                     mms: false,
                     fax: false,
-                },
+                }),
                 monthly_price_usd: Some("1.15".parse().unwrap()),
-                voice_url: "https://x/voice".into(),
-                status_callback_url: "https://x/status".into(),
-                purchased_at: chrono::Utc::now(),
+                voice_url: Some("https://x/voice".into()),
+                status_callback_url: Some("https://x/status".into()),
+                purchased_at: Some(chrono::Utc::now()),
+                ..Changes::default()
             },
             &Actor::api("seed", None),
         )

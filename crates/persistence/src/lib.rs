@@ -35,12 +35,12 @@ pub mod testing;
 
 pub use error::{Conflict, StoreError, StoreResult};
 pub use models::{
-    Actor, AuditEvent, Channel, PhoneNumberRecord, PhoneNumberSummary, Plan, RegulatoryRequirement,
-    SharedPoolNumber, Subscription, Tenant, TwilioAccount,
+    Actor, AuditDetail, AuditEvent, Channel, PhoneNumberRecord, PhoneNumberSummary, Plan,
+    RegulatoryRequirement, SharedPoolNumber, Subscription, Tenant, TwilioAccount,
 };
 pub use repo::audit_events::NewAuditEvent;
 pub use repo::channels::NewChannel;
-pub use repo::phone_numbers::{Changes, NewReservation, Purchased, Reservation, StatusFilter};
+pub use repo::phone_numbers::{Changes, NewReservation, Reservation, StatusFilter};
 pub use store::{
     Backend, DEFAULT_SQLITE_PATH, DatabaseUrl, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, Store,
     StoreOptions,

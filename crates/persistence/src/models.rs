@@ -1,190 +1,150 @@
-//! Rows as stored, and the domain records the repositories hand out.
+//! The records the repositories hand out. Each is also its table's diesel row: its fields are
+//! domain types, read and written through the column types of [`crate::sql_types`] (written
+//! through [`Bind`], see there why).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use numbers_domain::{
-    AuditSource, Capabilities, ChannelId, ChannelKind, E164, IsoCountry, Money, NumberStatus,
-    NumberType, PhoneNumberId, PlanId, ReleaseReason, SubscriptionId, SubscriptionStatus, TenantId,
+    AuditAction, AuditSource, Capabilities, ChannelId, ChannelKind, E164, IsoCountry, Money,
+    NumberStatus, NumberType, PhoneNumberId, PlanId, ReleaseReason, SubscriptionId,
+    SubscriptionStatus, TenantId,
 };
 
-use crate::error::{StoreError, StoreResult};
-use crate::schema::{audit_events, channels, phone_numbers, pricing_tiers, subscriptions, tenants};
-use crate::sql_types::{DbMoney, DbParsed, DbTime, DbUuid};
-
-/// Reads a stored name into a domain type, or reports the row as corrupt.
-pub(crate) fn parse_stored<T: std::str::FromStr>(column: &str, value: &str) -> StoreResult<T> {
-    value
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("{column} holds {value:?}")))
-}
-
-/// A stored price as money, or the row reported as corrupt.
-fn stored_price(stored: Option<DbMoney>) -> StoreResult<Option<Money>> {
-    stored
-        .map(|m| Money::new(m.0))
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(format!("monthly_price_usd: {e}")))
-}
+use crate::schema::{
+    audit_events, channels, phone_numbers, pricing_tiers, regulatory_requirements,
+    shared_pool_numbers, subscriptions, tenants, twilio_accounts,
+};
+use crate::sql_types::Bind;
 
 /// A tenant: one customer organisation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct Tenant {
     /// Its id.
+    #[diesel(serialize_as = Bind<TenantId>)]
     pub id: TenantId,
     /// Display name.
     pub name: String,
     /// When it was created.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = tenants)]
-pub(crate) struct TenantRow {
-    pub id: DbUuid,
-    pub name: String,
-    pub created_at: DbTime,
-}
-
-impl From<TenantRow> for Tenant {
-    fn from(row: TenantRow) -> Self {
-        Self {
-            id: TenantId::from_uuid(row.id.0),
-            name: row.name,
-            created_at: row.created_at.0,
-        }
-    }
-}
-
 /// A plan (pricing tier) and its quota.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = pricing_tiers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct Plan {
     /// Its id.
     pub id: PlanId,
     /// Unique name, e.g. `starter`.
     pub name: String,
     /// How many live phone numbers a tenant on this plan may hold.
+    #[diesel(deserialize_as = i32)]
     pub quota_phone_numbers: u32,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = pricing_tiers)]
-pub(crate) struct PlanRow {
-    pub id: DbUuid,
-    pub name: String,
-    pub quota_phone_numbers: i32,
-    pub created_at: DbTime,
-}
-
-impl TryFrom<PlanRow> for Plan {
-    type Error = StoreError;
-
-    fn try_from(row: PlanRow) -> StoreResult<Self> {
-        Ok(Self {
-            id: PlanId::from_uuid(row.id.0),
-            name: row.name,
-            quota_phone_numbers: u32::try_from(row.quota_phone_numbers).map_err(|_| {
-                StoreError::Corrupt(format!(
-                    "quota_phone_numbers is {}",
-                    row.quota_phone_numbers
-                ))
-            })?,
-            created_at: row.created_at.0,
-        })
-    }
-}
-
 /// A tenant's subscription to a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = subscriptions, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_default_value = false)]
 pub struct Subscription {
     /// Its id.
+    #[diesel(serialize_as = Bind<SubscriptionId>)]
     pub id: SubscriptionId,
     /// The subscribing tenant.
+    #[diesel(serialize_as = Bind<TenantId>)]
     pub tenant_id: TenantId,
     /// The plan subscribed to.
+    #[diesel(column_name = pricing_tier_id)]
+    #[diesel(serialize_as = Bind<PlanId>)]
     pub plan_id: PlanId,
     /// Current status.
+    #[diesel(serialize_as = Bind<SubscriptionStatus>)]
     pub status: SubscriptionStatus,
     /// End of the paid period.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub current_period_end: DateTime<Utc>,
     /// When the cancellation takes (or took) effect, if canceled.
     pub canceled_at: Option<DateTime<Utc>>,
     /// When it was created.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = subscriptions)]
-pub(crate) struct SubscriptionRow {
-    pub id: DbUuid,
-    pub tenant_id: DbUuid,
-    pub pricing_tier_id: DbUuid,
-    pub status: String,
-    pub current_period_end: DbTime,
-    pub canceled_at: Option<DbTime>,
-    pub created_at: DbTime,
-}
-
-impl TryFrom<SubscriptionRow> for Subscription {
-    type Error = StoreError;
-
-    fn try_from(row: SubscriptionRow) -> StoreResult<Self> {
-        Ok(Self {
-            id: SubscriptionId::from_uuid(row.id.0),
-            tenant_id: TenantId::from_uuid(row.tenant_id.0),
-            plan_id: PlanId::from_uuid(row.pricing_tier_id.0),
-            status: parse_stored("subscriptions.status", &row.status)?,
-            current_period_end: row.current_period_end.0,
-            canceled_at: row.canceled_at.map(|t| t.0),
-            created_at: row.created_at.0,
-        })
-    }
-}
-
 /// A channel of a tenant; voice channels can have numbers attached.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = channels, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_default_value = false)]
 pub struct Channel {
     /// Its id.
+    #[diesel(serialize_as = Bind<ChannelId>)]
     pub id: ChannelId,
     /// The owning tenant.
+    #[diesel(serialize_as = Bind<TenantId>)]
     pub tenant_id: TenantId,
     /// Voice or another kind.
+    #[diesel(serialize_as = Bind<ChannelKind>)]
     pub kind: ChannelKind,
     /// Display name.
     pub name: String,
     /// Where inbound calls are connected (a WebSocket URL), if set.
     pub agent_stream_url: Option<String>,
     /// When it was created.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = channels)]
-pub(crate) struct ChannelRow {
-    pub id: DbUuid,
-    pub tenant_id: DbUuid,
-    pub kind: String,
-    pub name: String,
-    pub agent_stream_url: Option<String>,
-    pub created_at: DbTime,
+/// The four capability columns of `phone_numbers`, read together into [`Capabilities`].
+#[derive(Debug, Queryable)]
+pub struct CapabilityColumns {
+    voice: bool,
+    sms: bool,
+    mms: bool,
+    fax: bool,
 }
 
-impl From<ChannelRow> for Channel {
-    fn from(row: ChannelRow) -> Self {
+impl From<CapabilityColumns> for Capabilities {
+    fn from(c: CapabilityColumns) -> Self {
         Self {
-            id: ChannelId::from_uuid(row.id.0),
-            tenant_id: TenantId::from_uuid(row.tenant_id.0),
-            kind: ChannelKind::from_name(&row.kind),
-            name: row.name,
-            agent_stream_url: row.agent_stream_url,
-            created_at: row.created_at.0,
+            voice: c.voice,
+            sms: c.sms,
+            mms: c.mms,
+            fax: c.fax,
         }
     }
 }
 
+/// The selection of [`CapabilityColumns`].
+pub(crate) type SelectCapabilities = (
+    phone_numbers::voice_capable,
+    phone_numbers::sms_capable,
+    phone_numbers::mms_capable,
+    phone_numbers::fax_capable,
+);
+
+/// The capability columns set to given values.
+pub(crate) type SetCapabilities = (
+    diesel::dsl::Eq<phone_numbers::voice_capable, bool>,
+    diesel::dsl::Eq<phone_numbers::sms_capable, bool>,
+    diesel::dsl::Eq<phone_numbers::mms_capable, bool>,
+    diesel::dsl::Eq<phone_numbers::fax_capable, bool>,
+);
+
+/// The capability columns set to `capabilities`, for an insert or an update.
+pub(crate) fn capability_values(capabilities: Capabilities) -> SetCapabilities {
+    (
+        phone_numbers::voice_capable.eq(capabilities.voice),
+        phone_numbers::sms_capable.eq(capabilities.sms),
+        phone_numbers::mms_capable.eq(capabilities.mms),
+        phone_numbers::fax_capable.eq(capabilities.fax),
+    )
+}
+
 /// One phone number row: one purchase of a number by a tenant, from reservation to release.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = phone_numbers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct PhoneNumberRecord {
     /// Its id.
     pub id: PhoneNumberId,
@@ -205,6 +165,11 @@ pub struct PhoneNumberRecord {
     /// Twilio's friendly name.
     pub friendly_name: Option<String>,
     /// What it can do.
+    #[diesel(
+        select_expression = (phone_numbers::voice_capable, phone_numbers::sms_capable, phone_numbers::mms_capable, phone_numbers::fax_capable),
+        select_expression_type = SelectCapabilities,
+        deserialize_as = CapabilityColumns
+    )]
     pub capabilities: Capabilities,
     /// The monthly price paid, in USD.
     pub monthly_price_usd: Option<Money>,
@@ -228,100 +193,35 @@ pub struct PhoneNumberRecord {
     pub release_reason: Option<ReleaseReason>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = phone_numbers)]
-pub(crate) struct PhoneNumberRow {
-    pub id: DbUuid,
-    pub tenant_id: DbUuid,
-    pub channel_id: Option<DbUuid>,
-    pub phone_number: String,
-    pub twilio_sid: Option<String>,
-    pub account_sid: String,
-    pub iso_country: String,
-    pub number_type: String,
-    pub friendly_name: Option<String>,
-    pub voice_capable: bool,
-    pub sms_capable: bool,
-    pub mms_capable: bool,
-    pub fax_capable: bool,
-    pub monthly_price_usd: Option<DbMoney>,
-    pub status: String,
-    pub failure_code: Option<i32>,
-    pub voice_url: Option<String>,
-    pub status_callback_url: Option<String>,
-    pub created_at: DbTime,
-    pub updated_at: DbTime,
-    pub purchased_at: Option<DbTime>,
-    pub released_at: Option<DbTime>,
-    pub release_reason: Option<String>,
-}
-
-impl TryFrom<PhoneNumberRow> for PhoneNumberRecord {
-    type Error = StoreError;
-
-    fn try_from(row: PhoneNumberRow) -> StoreResult<Self> {
-        Ok(Self {
-            id: PhoneNumberId::from_uuid(row.id.0),
-            tenant_id: TenantId::from_uuid(row.tenant_id.0),
-            channel_id: row.channel_id.map(|c| ChannelId::from_uuid(c.0)),
-            phone_number: parse_stored("phone_numbers.phone_number", &row.phone_number)?,
-            twilio_sid: row.twilio_sid,
-            account_sid: row.account_sid,
-            iso_country: parse_stored("phone_numbers.iso_country", &row.iso_country)?,
-            number_type: parse_stored("phone_numbers.number_type", &row.number_type)?,
-            friendly_name: row.friendly_name,
-            capabilities: Capabilities {
-                voice: row.voice_capable,
-                sms: row.sms_capable,
-                mms: row.mms_capable,
-                fax: row.fax_capable,
-            },
-            monthly_price_usd: stored_price(row.monthly_price_usd)?,
-            status: parse_stored("phone_numbers.status", &row.status)?,
-            failure_code: row.failure_code,
-            voice_url: row.voice_url,
-            status_callback_url: row.status_callback_url,
-            created_at: row.created_at.0,
-            updated_at: row.updated_at.0,
-            purchased_at: row.purchased_at.map(|t| t.0),
-            released_at: row.released_at.map(|t| t.0),
-            release_reason: row.release_reason.as_deref().map(ReleaseReason::from_name),
-        })
-    }
-}
-
-/// What a tenant's list shows of a number: the record without the owner, Twilio's sids,
-/// the webhook URLs and `updated_at`. [`crate::repo::phone_numbers::PhoneNumbers::list_for_tenant`]
-/// reads only these columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+// The list endpoint reads this rather than the record: leaving out the owner, Twilio's sids,
+// the webhook URLs and `updated_at` (six columns, four of them strings to allocate per row)
+// was a measured part of bringing the list to its benchmark goal (docs/benchmarks.md).
+/// What a tenant's list shows of a number: the [`PhoneNumberRecord`] fields of the same names.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = phone_numbers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[expect(
+    missing_docs,
+    reason = "each field is the PhoneNumberRecord field of the same name"
+)]
 pub struct PhoneNumberSummary {
-    /// Its id.
     pub id: PhoneNumberId,
-    /// The voice channel it is attached to, if any.
     pub channel_id: Option<ChannelId>,
-    /// The number.
     pub phone_number: E164,
-    /// Its country.
     pub iso_country: IsoCountry,
-    /// Local, toll-free or mobile.
     pub number_type: NumberType,
-    /// Twilio's friendly name.
     pub friendly_name: Option<String>,
-    /// What it can do.
+    #[diesel(
+        select_expression = (phone_numbers::voice_capable, phone_numbers::sms_capable, phone_numbers::mms_capable, phone_numbers::fax_capable),
+        select_expression_type = SelectCapabilities,
+        deserialize_as = CapabilityColumns
+    )]
     pub capabilities: Capabilities,
-    /// The monthly price paid, in USD.
     pub monthly_price_usd: Option<Money>,
-    /// Where it is in its lifecycle.
     pub status: NumberStatus,
-    /// Twilio's error code when the purchase was refused.
     pub failure_code: Option<i32>,
-    /// When the row was created (the reservation).
     pub created_at: DateTime<Utc>,
-    /// When Twilio confirmed the purchase.
     pub purchased_at: Option<DateTime<Utc>>,
-    /// When it was released.
     pub released_at: Option<DateTime<Utc>>,
-    /// Why it was released.
     pub release_reason: Option<ReleaseReason>,
 }
 
@@ -346,127 +246,71 @@ impl From<PhoneNumberRecord> for PhoneNumberSummary {
     }
 }
 
-/// The columns of [`PhoneNumberSummary`], parsed as they are read.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = phone_numbers)]
-pub(crate) struct PhoneNumberSummaryRow {
-    pub id: DbUuid,
-    pub channel_id: Option<DbUuid>,
-    pub phone_number: DbParsed<E164>,
-    pub iso_country: DbParsed<IsoCountry>,
-    pub number_type: DbParsed<NumberType>,
-    pub friendly_name: Option<String>,
-    pub voice_capable: bool,
-    pub sms_capable: bool,
-    pub mms_capable: bool,
-    pub fax_capable: bool,
-    pub monthly_price_usd: Option<DbMoney>,
-    pub status: DbParsed<NumberStatus>,
-    pub failure_code: Option<i32>,
-    pub created_at: DbTime,
-    pub purchased_at: Option<DbTime>,
-    pub released_at: Option<DbTime>,
-    pub release_reason: Option<String>,
-}
-
-impl TryFrom<PhoneNumberSummaryRow> for PhoneNumberSummary {
-    type Error = StoreError;
-
-    fn try_from(row: PhoneNumberSummaryRow) -> StoreResult<Self> {
-        Ok(Self {
-            id: PhoneNumberId::from_uuid(row.id.0),
-            channel_id: row.channel_id.map(|c| ChannelId::from_uuid(c.0)),
-            phone_number: row.phone_number.0,
-            iso_country: row.iso_country.0,
-            number_type: row.number_type.0,
-            friendly_name: row.friendly_name,
-            capabilities: Capabilities {
-                voice: row.voice_capable,
-                sms: row.sms_capable,
-                mms: row.mms_capable,
-                fax: row.fax_capable,
-            },
-            monthly_price_usd: stored_price(row.monthly_price_usd)?,
-            status: row.status.0,
-            failure_code: row.failure_code,
-            created_at: row.created_at.0,
-            purchased_at: row.purchased_at.map(|t| t.0),
-            released_at: row.released_at.map(|t| t.0),
-            release_reason: row.release_reason.as_deref().map(ReleaseReason::from_name),
-        })
-    }
-}
-
 /// One audit event: who did what to which number, when, and from where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditEvent {
     /// Its id.
+    #[diesel(serialize_as = Bind<uuid::Uuid>)]
     pub id: uuid::Uuid,
     /// The tenant concerned.
+    #[diesel(serialize_as = Bind<TenantId>)]
     pub tenant_id: TenantId,
     /// The number concerned, if any.
     pub phone_number_id: Option<PhoneNumberId>,
     /// Who did it: a user id (the token's `sub`) or a system name.
     pub actor: String,
-    /// What was done, e.g. `purchase.reserved`.
-    pub action: String,
+    /// What was done.
+    #[diesel(serialize_as = Bind<AuditAction>)]
+    pub action: AuditAction,
     /// Which part of the system did it.
+    #[diesel(serialize_as = Bind<AuditSource>)]
     pub source: AuditSource,
     /// Status before, for transitions.
     pub from_status: Option<NumberStatus>,
     /// Status after, for transitions.
     pub to_status: Option<NumberStatus>,
-    /// Free-form detail (JSON text), never secrets.
-    pub detail: Option<String>,
+    /// What else there is to say, stored as JSON; never secrets or full phone numbers.
+    pub detail: Option<AuditDetail>,
     /// The HTTP request id, when it came from the API.
     pub request_id: Option<String>,
     /// When it happened.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events)]
-pub(crate) struct AuditEventRow {
-    pub id: DbUuid,
-    pub tenant_id: DbUuid,
-    pub phone_number_id: Option<DbUuid>,
-    pub actor: String,
-    pub action: String,
-    pub source: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
-    pub detail: Option<String>,
-    pub request_id: Option<String>,
-    pub created_at: DbTime,
+/// The detail of an audit event, stored as a JSON object with the fields that are set. New
+/// fields may be added; readers ignore fields they do not know.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct AuditDetail {
+    /// The channel a number was attached to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<ChannelId>,
+    /// Twilio's error code, when Twilio refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twilio_code: Option<i32>,
+    /// For a subscription cancellation: whether it took effect at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub immediate: Option<bool>,
 }
 
-impl TryFrom<AuditEventRow> for AuditEvent {
-    type Error = StoreError;
-
-    fn try_from(row: AuditEventRow) -> StoreResult<Self> {
-        Ok(Self {
-            id: row.id.0,
-            tenant_id: TenantId::from_uuid(row.tenant_id.0),
-            phone_number_id: row.phone_number_id.map(|p| PhoneNumberId::from_uuid(p.0)),
-            actor: row.actor,
-            action: row.action,
-            source: AuditSource::parse(&row.source).ok_or_else(|| {
-                StoreError::Corrupt(format!("audit_events.source holds {:?}", row.source))
-            })?,
-            from_status: row
-                .from_status
-                .as_deref()
-                .map(|s| parse_stored("audit_events.from_status", s))
-                .transpose()?,
-            to_status: row
-                .to_status
-                .as_deref()
-                .map(|s| parse_stored("audit_events.to_status", s))
-                .transpose()?,
-            detail: row.detail,
-            request_id: row.request_id,
-            created_at: row.created_at.0,
-        })
+impl AuditDetail {
+    /// `None` when nothing is set, so an event without detail stores `NULL`.
+    #[must_use]
+    pub fn or_none(self) -> Option<Self> {
+        (self != Self::default()).then_some(self)
     }
 }
 
@@ -511,14 +355,28 @@ impl Actor {
             request_id: None,
         }
     }
+
+    /// An operator running a command, named by `who` (e.g. the system user).
+    #[must_use]
+    pub fn operator(who: impl Into<String>) -> Self {
+        Self {
+            name: who.into(),
+            source: AuditSource::Operator,
+            request_id: None,
+        }
+    }
 }
 
 /// What the platform attaches when buying a regulated (country, type) pair.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = regulatory_requirements, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_default_value = false)]
 pub struct RegulatoryRequirement {
     /// The country.
+    #[diesel(serialize_as = Bind<IsoCountry>)]
     pub iso_country: IsoCountry,
     /// The number type.
+    #[diesel(serialize_as = Bind<NumberType>)]
     pub number_type: NumberType,
     /// The approved regulatory bundle (`BU…`), if any.
     pub bundle_sid: Option<String>,
@@ -526,84 +384,33 @@ pub struct RegulatoryRequirement {
     pub address_sid: Option<String>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = crate::schema::regulatory_requirements)]
-pub(crate) struct RegulatoryRow {
-    pub iso_country: String,
-    pub number_type: String,
-    pub bundle_sid: Option<String>,
-    pub address_sid: Option<String>,
-}
-
-impl From<&RegulatoryRequirement> for RegulatoryRow {
-    fn from(r: &RegulatoryRequirement) -> Self {
-        Self {
-            iso_country: r.iso_country.as_str().to_owned(),
-            number_type: r.number_type.as_str().to_owned(),
-            bundle_sid: r.bundle_sid.clone(),
-            address_sid: r.address_sid.clone(),
-        }
-    }
-}
-
-impl TryFrom<RegulatoryRow> for RegulatoryRequirement {
-    type Error = StoreError;
-
-    fn try_from(row: RegulatoryRow) -> StoreResult<Self> {
-        Ok(Self {
-            iso_country: parse_stored("regulatory_requirements.iso_country", &row.iso_country)?,
-            number_type: parse_stored("regulatory_requirements.number_type", &row.number_type)?,
-            bundle_sid: row.bundle_sid,
-            address_sid: row.address_sid,
-        })
-    }
-}
-
 /// A number of the legacy shared pool.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = shared_pool_numbers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_default_value = false)]
 pub struct SharedPoolNumber {
     /// Its id.
+    #[diesel(serialize_as = Bind<uuid::Uuid>)]
     pub id: uuid::Uuid,
     /// The tenant it is assigned to, if any.
     pub tenant_id: Option<TenantId>,
     /// The number.
+    #[diesel(serialize_as = Bind<E164>)]
     pub phone_number: E164,
     /// Display name.
     pub friendly_name: Option<String>,
     /// Its country.
+    #[diesel(serialize_as = Bind<IsoCountry>)]
     pub iso_country: IsoCountry,
     /// When it was added.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = crate::schema::shared_pool_numbers)]
-pub(crate) struct SharedPoolRow {
-    pub id: DbUuid,
-    pub tenant_id: Option<DbUuid>,
-    pub phone_number: String,
-    pub friendly_name: Option<String>,
-    pub iso_country: String,
-    pub created_at: DbTime,
-}
-
-impl TryFrom<SharedPoolRow> for SharedPoolNumber {
-    type Error = StoreError;
-
-    fn try_from(row: SharedPoolRow) -> StoreResult<Self> {
-        Ok(Self {
-            id: row.id.0,
-            tenant_id: row.tenant_id.map(|t| TenantId::from_uuid(t.0)),
-            phone_number: parse_stored("shared_pool_numbers.phone_number", &row.phone_number)?,
-            friendly_name: row.friendly_name,
-            iso_country: parse_stored("shared_pool_numbers.iso_country", &row.iso_country)?,
-            created_at: row.created_at.0,
-        })
-    }
-}
-
 /// A Twilio account known to the database, with its auth token sealed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = twilio_accounts, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[diesel(treat_none_as_default_value = false)]
 pub struct TwilioAccount {
     /// The `AC…` sid.
     pub sid: String,
@@ -616,44 +423,6 @@ pub struct TwilioAccount {
     /// Id of the key that sealed it.
     pub key_id: Option<String>,
     /// When it was recorded.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = crate::schema::twilio_accounts)]
-pub(crate) struct TwilioAccountRow {
-    pub sid: String,
-    pub tenant_id: Option<DbUuid>,
-    pub kind: String,
-    pub sealed_auth_token: Option<String>,
-    pub key_id: Option<String>,
-    pub created_at: DbTime,
-}
-
-impl From<&TwilioAccount> for TwilioAccountRow {
-    fn from(a: &TwilioAccount) -> Self {
-        Self {
-            sid: a.sid.clone(),
-            tenant_id: a.tenant_id.map(|t| DbUuid(t.as_uuid())),
-            kind: a.kind.clone(),
-            sealed_auth_token: a.sealed_auth_token.clone(),
-            key_id: a.key_id.clone(),
-            created_at: DbTime(crate::repo::stored(a.created_at)),
-        }
-    }
-}
-
-impl TryFrom<TwilioAccountRow> for TwilioAccount {
-    type Error = StoreError;
-
-    fn try_from(row: TwilioAccountRow) -> StoreResult<Self> {
-        Ok(Self {
-            sid: row.sid,
-            tenant_id: row.tenant_id.map(|t| TenantId::from_uuid(t.0)),
-            kind: row.kind,
-            sealed_auth_token: row.sealed_auth_token,
-            key_id: row.key_id,
-            created_at: row.created_at.0,
-        })
-    }
 }

@@ -1,5 +1,6 @@
 //! The diesel schema shared by both backends (see [`crate::sql_types`] for the column types
-//! that differ underneath). Mirrors `migrations/postgres` and `migrations/sqlite`.
+//! that differ underneath, and for `Name`: a `TEXT` column holding a domain type's stable
+//! name). Mirrors `migrations/postgres` and `migrations/sqlite`.
 
 diesel::table! {
     use diesel::sql_types::*;
@@ -26,13 +27,13 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::sql_types::{Uuid, Instant};
+    use crate::sql_types::{Uuid, Instant, Name};
 
     subscriptions (id) {
         id -> Uuid,
         tenant_id -> Uuid,
         pricing_tier_id -> Uuid,
-        status -> Text,
+        status -> Name,
         current_period_end -> Instant,
         canceled_at -> Nullable<Instant>,
         created_at -> Instant,
@@ -41,12 +42,12 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::sql_types::{Uuid, Instant};
+    use crate::sql_types::{Uuid, Instant, Name};
 
     channels (id) {
         id -> Uuid,
         tenant_id -> Uuid,
-        kind -> Text,
+        kind -> Name,
         name -> Text,
         agent_stream_url -> Nullable<Text>,
         created_at -> Instant,
@@ -69,24 +70,24 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::sql_types::{Uuid, Instant, Amount};
+    use crate::sql_types::{Uuid, Instant, Amount, Name};
 
     phone_numbers (id) {
         id -> Uuid,
         tenant_id -> Uuid,
         channel_id -> Nullable<Uuid>,
-        phone_number -> Text,
+        phone_number -> Name,
         twilio_sid -> Nullable<Text>,
         account_sid -> Text,
-        iso_country -> Text,
-        number_type -> Text,
+        iso_country -> Name,
+        number_type -> Name,
         friendly_name -> Nullable<Text>,
         voice_capable -> Bool,
         sms_capable -> Bool,
         mms_capable -> Bool,
         fax_capable -> Bool,
         monthly_price_usd -> Nullable<Amount>,
-        status -> Text,
+        status -> Name,
         failure_code -> Nullable<Integer>,
         voice_url -> Nullable<Text>,
         status_callback_url -> Nullable<Text>,
@@ -94,14 +95,17 @@ diesel::table! {
         updated_at -> Instant,
         purchased_at -> Nullable<Instant>,
         released_at -> Nullable<Instant>,
-        release_reason -> Nullable<Text>,
+        release_reason -> Nullable<Name>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Name;
+
     regulatory_requirements (iso_country, number_type) {
-        iso_country -> Text,
-        number_type -> Text,
+        iso_country -> Name,
+        number_type -> Name,
         bundle_sid -> Nullable<Text>,
         address_sid -> Nullable<Text>,
     }
@@ -109,14 +113,14 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::sql_types::{Uuid, Instant};
+    use crate::sql_types::{Uuid, Instant, Name};
 
     shared_pool_numbers (id) {
         id -> Uuid,
         tenant_id -> Nullable<Uuid>,
-        phone_number -> Text,
+        phone_number -> Name,
         friendly_name -> Nullable<Text>,
-        iso_country -> Text,
+        iso_country -> Name,
         created_at -> Instant,
     }
 }
@@ -140,17 +144,17 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
-    use crate::sql_types::{Uuid, Instant};
+    use crate::sql_types::{Uuid, Instant, Name};
 
     audit_events (id) {
         id -> Uuid,
         tenant_id -> Uuid,
         phone_number_id -> Nullable<Uuid>,
         actor -> Text,
-        action -> Text,
-        source -> Text,
-        from_status -> Nullable<Text>,
-        to_status -> Nullable<Text>,
+        action -> Name,
+        source -> Name,
+        from_status -> Nullable<Name>,
+        to_status -> Nullable<Name>,
         detail -> Nullable<Text>,
         request_id -> Nullable<Text>,
         created_at -> Instant,

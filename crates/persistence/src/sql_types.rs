@@ -1,24 +1,41 @@
-//! Column types that mean the same on both backends but are stored differently.
+//! Column types that mean the same on both backends but are stored differently, and how the
+//! domain's types are read from and written to them.
 //!
 //! PostgreSQL has native `uuid`, `timestamptz` and `numeric`; SQLite stores all three as
-//! `TEXT`. Each type here is one SQL type to diesel with a representation per backend, so
-//! one `schema.rs` and one query body serve both databases. The Rust side uses the small
-//! wrappers below ([`DbUuid`], [`DbTime`], [`DbMoney`]); repositories convert them to
-//! domain types at the edge. [`DbParsed`] reads a `TEXT` column straight into any type that
-//! parses from a string (a status, an E.164 number), without an intermediate `String`.
+//! `TEXT`. Each SQL type here is one type to diesel with a representation per backend, so one
+//! `schema.rs` and one query body serve both databases:
+//!
+//! | SQL type    | PostgreSQL                        | SQLite                               | Rust types |
+//! |-------------|-----------------------------------|--------------------------------------|------------|
+//! | [`Uuid`]    | `uuid`, diesel's own impl         | hyphenated lower-case `TEXT`         | `uuid::Uuid`, the id newtypes |
+//! | [`Instant`] | `timestamptz` (read by hand, below) | fixed-width RFC 3339 `TEXT`        | `DateTime<Utc>` |
+//! | [`Amount`]  | `numeric`, rust_decimal's impl    | the decimal's exact text             | [`Money`] |
+//! | [`Name`]    | `text`                            | `TEXT`                               | statuses, countries, E.164 numbers, … |
+//!
+//! The domain's types implement diesel's `FromSql`/`ToSql` for these SQL types directly, so
+//! rows are plain structs of domain types and nothing is converted twice. Reading a [`Name`]
+//! parses the driver's bytes straight into the domain type (no intermediate `String`); a value
+//! that does not parse makes the row unreadable ([`crate::StoreError::Corrupt`]), naming the
+//! value and the type.
 
 use std::io::Write as _;
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::expression::AsExpression;
-use diesel::pg::data_types::PgNumeric;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Numeric, Text, Timestamptz};
 use diesel::sqlite::{Sqlite, SqliteValue};
+use numbers_domain::{
+    AuditAction, AuditSource, ChannelId, ChannelKind, E164, IsoCountry, Money, NumberStatus,
+    NumberType, PhoneNumberId, PlanId, ReleaseReason, SubscriptionId, SubscriptionStatus, TenantId,
+};
 use rust_decimal::Decimal;
+
+use crate::models::AuditDetail;
 
 /// A UUID: `uuid` on PostgreSQL, hyphenated lower-case `TEXT` on SQLite.
 #[derive(
@@ -37,7 +54,8 @@ pub struct Uuid;
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Instant;
 
-/// An exact decimal: `numeric` on PostgreSQL, the decimal's canonical string on SQLite.
+/// An exact decimal: `numeric` on PostgreSQL, the decimal's exact text on SQLite (never a
+/// float: SQLite's own `NUMERIC` affinity would round).
 #[derive(
     Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
 )]
@@ -45,93 +63,129 @@ pub struct Instant;
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Amount;
 
-/// Rust side of [`Uuid`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+/// A `TEXT` column holding a domain type's stable name (a status, a country, an E.164
+/// number), parsed as it is read.
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
+#[diesel(postgres_type(oid = 25, array_oid = 1009))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct Name;
+
+/// A value bound as a query parameter of one of the SQL types above: `column.eq(Bind(id))`.
+///
+/// diesel binds a value through `AsExpression`, which cannot be implemented here for types of
+/// other crates (diesel's blanket impl for expressions forbids it), so the domain's types are
+/// wrapped at the bind site instead, and in rows with `#[diesel(serialize_as = Bind<T>)]`.
+/// `Option<T>` needs no wrapper for a nullable column, except in a changeset where `None`
+/// means "leave unchanged" and `Some` is bound through `Bind`.
+#[derive(Debug, Clone, Copy, AsExpression)]
 #[diesel(sql_type = Uuid)]
-pub struct DbUuid(pub uuid::Uuid);
-
-/// Rust side of [`Instant`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Instant)]
-pub struct DbTime(pub DateTime<Utc>);
-
-/// Rust side of [`Amount`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = Amount)]
-pub struct DbMoney(pub Decimal);
+#[diesel(sql_type = Name)]
+pub struct Bind<T>(pub T);
 
-/// A `TEXT` column parsed into `T` as it is read. A value that does not parse makes the
-/// row unreadable ([`crate::StoreError::Corrupt`]), naming the value and the type.
-#[derive(Debug, Clone, PartialEq, Eq, FromSqlRow)]
-pub struct DbParsed<T>(pub T);
-
-impl<T: FromStr> DbParsed<T> {
-    fn parse(text: &str) -> deserialize::Result<Self> {
-        text.parse().map(Self).map_err(|_| {
-            let name = std::any::type_name::<T>();
-            let name = name.rsplit("::").next().unwrap_or(name);
-            format!("the stored value {text:?} is not a valid {name}").into()
-        })
+impl<T> From<T> for Bind<T> {
+    fn from(value: T) -> Self {
+        Self(value)
     }
 }
 
-impl<T: FromStr> FromSql<Text, Pg> for DbParsed<T> {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        Self::parse(std::str::from_utf8(value.as_bytes())?)
-    }
+/// Makes each domain type loadable from the SQL type (`uuid::Uuid` and `DateTime<Utc>` are
+/// already, through diesel). Its `FromSql`/`ToSql` impls are written per SQL type.
+macro_rules! loadable {
+    ($sql:ty => $($rust:ty),+ $(,)?) => {$(
+        impl<DB: Backend> Queryable<$sql, DB> for $rust
+        where
+            Self: FromSql<$sql, DB>,
+        {
+            type Row = Self;
+
+            fn build(row: Self) -> deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+    )+};
 }
 
-impl<T: FromStr> FromSql<Text, Sqlite> for DbParsed<T> {
-    fn from_sql(
-        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        let mut value: SqliteValue<'_, '_, '_> = value;
-        Self::parse(value.read_text())
-    }
+/// `Bind<T>` writes what `T` writes.
+macro_rules! bind_writes {
+    ($($sql:ty),+) => {$(
+        impl<T, DB> ToSql<$sql, DB> for Bind<T>
+        where
+            T: ToSql<$sql, DB>,
+            DB: Backend,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.0.to_sql(out)
+            }
+        }
+    )+};
 }
 
-impl ToSql<Uuid, Pg> for DbUuid {
+bind_writes!(Uuid, Instant, Amount, Name);
+
+// --- Uuid -------------------------------------------------------------------------------
+
+macro_rules! uuid_values {
+    ($($rust:ty),+ $(,)?) => {
+        $(
+            impl ToSql<Uuid, Pg> for $rust {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                    let id = uuid::Uuid::from(*self);
+                    ToSql::<diesel::sql_types::Uuid, Pg>::to_sql(&id, &mut out.reborrow())
+                }
+            }
+
+            impl FromSql<Uuid, Pg> for $rust {
+                fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+                    let id = <uuid::Uuid as FromSql<diesel::sql_types::Uuid, Pg>>::from_sql(value)?;
+                    Ok(Self::from(id))
+                }
+            }
+
+            impl ToSql<Uuid, Sqlite> for $rust {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                    out.set_value(uuid::Uuid::from(*self).hyphenated().to_string());
+                    Ok(IsNull::No)
+                }
+            }
+
+            impl FromSql<Uuid, Sqlite> for $rust {
+                fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+                    Ok(Self::from(uuid::Uuid::parse_str(value.read_text())?))
+                }
+            }
+        )+
+    };
+}
+
+uuid_values!(
+    uuid::Uuid,
+    TenantId,
+    ChannelId,
+    PhoneNumberId,
+    PlanId,
+    SubscriptionId
+);
+loadable!(Uuid => TenantId, ChannelId, PhoneNumberId, PlanId, SubscriptionId);
+
+// --- Instant ----------------------------------------------------------------------------
+
+impl ToSql<Instant, Pg> for DateTime<Utc> {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(self.0.as_bytes())?;
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<Uuid, Pg> for DbUuid {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        Ok(Self(uuid::Uuid::from_slice(value.as_bytes())?))
-    }
-}
-
-impl ToSql<Uuid, Sqlite> for DbUuid {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.0.hyphenated().to_string());
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<Uuid, Sqlite> for DbUuid {
-    fn from_sql(
-        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        let mut value = value;
-        Ok(Self(uuid::Uuid::parse_str(value.read_text())?))
-    }
-}
-
-impl ToSql<Instant, Pg> for DbTime {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <DateTime<Utc> as ToSql<Timestamptz, Pg>>::to_sql(&self.0, &mut out.reborrow())
+        <Self as ToSql<Timestamptz, Pg>>::to_sql(self, out)
     }
 }
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01T00:00:00Z).
 const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
 
-impl FromSql<Instant, Pg> for DbTime {
-    /// `timestamptz` on the wire is microseconds since 2000-01-01 UTC, big-endian; read
-    /// straight into an instant (diesel's chrono conversion goes through calendar
-    /// arithmetic and was a visible part of decoding a list).
+impl FromSql<Instant, Pg> for DateTime<Utc> {
+    /// `timestamptz` on the wire is microseconds since 2000-01-01 UTC, big-endian. It is read
+    /// here rather than by diesel's chrono impl, which goes through calendar arithmetic and
+    /// was a measurable part of decoding the list endpoint's rows (docs/benchmarks.md).
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         let bytes: [u8; 8] = value
             .as_bytes()
@@ -140,26 +194,20 @@ impl FromSql<Instant, Pg> for DbTime {
         i64::from_be_bytes(bytes)
             .checked_add(PG_EPOCH_UNIX_MICROS)
             .and_then(DateTime::from_timestamp_micros)
-            .map(Self)
             .ok_or_else(|| "the timestamptz is out of range (infinity?)".into())
     }
 }
 
-impl ToSql<Instant, Sqlite> for DbTime {
+impl ToSql<Instant, Sqlite> for DateTime<Utc> {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(sqlite_time_text(self.0));
+        out.set_value(sqlite_time_text(*self));
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<Instant, Sqlite> for DbTime {
-    fn from_sql(
-        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        let mut value = value;
-        Ok(Self(
-            DateTime::parse_from_rfc3339(value.read_text())?.with_timezone(&Utc),
-        ))
+impl FromSql<Instant, Sqlite> for DateTime<Utc> {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Ok(DateTime::parse_from_rfc3339(value.read_text())?.with_timezone(&Utc))
     }
 }
 
@@ -170,171 +218,120 @@ pub fn sqlite_time_text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-impl ToSql<Amount, Pg> for DbMoney {
+// --- Amount -----------------------------------------------------------------------------
+
+impl ToSql<Amount, Pg> for Money {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        let numeric = decimal_to_pg_numeric(self.0);
-        <PgNumeric as ToSql<Numeric, Pg>>::to_sql(&numeric, &mut out.reborrow())
+        <Decimal as ToSql<Numeric, Pg>>::to_sql(&self.amount(), &mut out.reborrow())
     }
 }
 
-impl FromSql<Amount, Pg> for DbMoney {
+impl FromSql<Amount, Pg> for Money {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        let numeric = <PgNumeric as FromSql<Numeric, Pg>>::from_sql(value)?;
-        Ok(Self(pg_numeric_to_decimal(&numeric)?))
+        Ok(Self::new(<Decimal as FromSql<Numeric, Pg>>::from_sql(
+            value,
+        )?)?)
     }
 }
 
-impl ToSql<Amount, Sqlite> for DbMoney {
+impl ToSql<Amount, Sqlite> for Money {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.0.to_string());
+        out.set_value(self.amount().to_string());
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<Amount, Sqlite> for DbMoney {
-    fn from_sql(
-        value: <Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        let mut value = value;
-        Ok(Self(Decimal::from_str_exact(value.read_text())?))
+impl FromSql<Amount, Sqlite> for Money {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Ok(Self::new(Decimal::from_str_exact(value.read_text())?)?)
     }
 }
 
-/// Base of PostgreSQL's numeric digits.
-const NBASE: i128 = 10_000;
+loadable!(Amount => Money);
 
-/// Converts a decimal to PostgreSQL's wire form: base-10000 digit groups around the
-/// decimal point, `weight` being the power of 10000 of the first group.
-fn decimal_to_pg_numeric(value: Decimal) -> PgNumeric {
-    let scale = value.scale();
-    // Pad the fraction to whole groups of four decimal digits.
-    let padded_scale = scale.div_ceil(4) * 4;
-    let mut rest = value.mantissa().unsigned_abs() * 10_u128.pow(padded_scale - scale);
-    let mut groups = Vec::new();
-    while rest > 0 {
-        // Each group is below 10000, so it fits an i16.
-        groups.push(i16::try_from(rest % 10_000).unwrap_or_default());
-        rest /= 10_000;
-    }
-    // `groups` is least significant first; the first of them sits at 10000^-(padded/4).
-    let fraction_groups = i16::try_from(padded_scale / 4).unwrap_or_default();
-    let group_count = i16::try_from(groups.len()).unwrap_or_default();
-    let weight = group_count - 1 - fraction_groups;
-    let leading_zero_groups = groups.iter().take_while(|g| **g == 0).count();
-    groups.drain(..leading_zero_groups);
-    groups.reverse();
-    let scale = u16::try_from(scale).unwrap_or_default();
-    if groups.is_empty() {
-        return PgNumeric::Positive {
-            weight: 0,
-            scale,
-            digits: groups,
-        };
-    }
-    if value.is_sign_negative() {
-        PgNumeric::Negative {
-            weight,
-            scale,
-            digits: groups,
-        }
-    } else {
-        PgNumeric::Positive {
-            weight,
-            scale,
-            digits: groups,
-        }
+// --- Name -------------------------------------------------------------------------------
+
+/// Parses a stored name, or says which value is not a valid what.
+fn parse_name<T: FromStr>(text: &str) -> deserialize::Result<T> {
+    text.parse().map_err(|_| {
+        let name = std::any::type_name::<T>();
+        let name = name.rsplit("::").next().unwrap_or(name);
+        format!("the stored value {text:?} is not a valid {name}").into()
+    })
+}
+
+macro_rules! name_values {
+    ($($rust:ty),+ $(,)?) => {
+        $(
+            impl<DB: Backend> ToSql<Name, DB> for $rust
+            where
+                str: ToSql<Text, DB>,
+            {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                    <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+                }
+            }
+
+            impl FromSql<Name, Pg> for $rust {
+                fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+                    parse_name(std::str::from_utf8(value.as_bytes())?)
+                }
+            }
+
+            impl FromSql<Name, Sqlite> for $rust {
+                fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+                    parse_name(value.read_text())
+                }
+            }
+        )+
+        loadable!(Name => $($rust),+);
+    };
+}
+
+name_values!(
+    E164,
+    IsoCountry,
+    NumberType,
+    NumberStatus,
+    ReleaseReason,
+    SubscriptionStatus,
+    ChannelKind,
+    AuditAction,
+    AuditSource,
+);
+
+// --- Audit detail (JSON text) -----------------------------------------------------------
+
+impl ToSql<Text, Pg> for AuditDetail {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        serde_json::to_writer(&mut *out, self)?;
+        out.flush()?;
+        Ok(IsNull::No)
     }
 }
 
-/// The inverse of [`decimal_to_pg_numeric`]; refuses NaN and values a `Decimal` cannot hold.
-fn pg_numeric_to_decimal(
-    value: &PgNumeric,
-) -> Result<Decimal, Box<dyn std::error::Error + Send + Sync>> {
-    let (negative, weight, scale, digits) = match value {
-        PgNumeric::Positive {
-            weight,
-            scale,
-            digits,
-        } => (false, *weight, *scale, digits),
-        PgNumeric::Negative {
-            weight,
-            scale,
-            digits,
-        } => (true, *weight, *scale, digits),
-        PgNumeric::NaN => return Err("NaN is not an amount".into()),
-    };
-    let mut mantissa: i128 = 0;
-    for digit in digits {
-        mantissa = mantissa
-            .checked_mul(NBASE)
-            .and_then(|m| m.checked_add(i128::from(*digit)))
-            .ok_or("numeric value too large")?;
+impl FromSql<Text, Pg> for AuditDetail {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(serde_json::from_slice(value.as_bytes())?)
     }
-    // The last group sits at 10000^(weight - len + 1).
-    let last_power = i32::from(weight) - i32::try_from(digits.len())? + 1;
-    let mut decimal = if last_power >= 0 {
-        let factor = NBASE
-            .checked_pow(u32::try_from(last_power)?)
-            .ok_or("numeric value too large")?;
-        Decimal::try_from_i128_with_scale(
-            mantissa
-                .checked_mul(factor)
-                .ok_or("numeric value too large")?,
-            0,
-        )?
-    } else {
-        Decimal::try_from_i128_with_scale(mantissa, u32::try_from(-last_power)? * 4)?
-    };
-    decimal.rescale(u32::from(scale));
-    if negative {
-        decimal.set_sign_negative(true);
+}
+
+impl ToSql<Text, Sqlite> for AuditDetail {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(serde_json::to_string(self)?);
+        Ok(IsNull::No)
     }
-    Ok(decimal)
+}
+
+impl FromSql<Text, Sqlite> for AuditDetail {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Ok(serde_json::from_str(value.read_text())?)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimals_survive_the_numeric_wire_form() {
-        for text in [
-            "0",
-            "1",
-            "1.15",
-            "0.0075",
-            "10000",
-            "12345.6789",
-            "99999999.9999",
-            "-3.5",
-            "0.0001",
-            "100000000",
-            "20000.0001",
-        ] {
-            let value = Decimal::from_str_exact(text).unwrap();
-            let back = pg_numeric_to_decimal(&decimal_to_pg_numeric(value)).unwrap();
-            assert_eq!(back, value, "{text}");
-            assert_eq!(
-                back.to_string(),
-                value.to_string(),
-                "{text} keeps its scale"
-            );
-        }
-    }
-
-    #[test]
-    fn numeric_wire_form_matches_postgres_layout() {
-        // 12345.6789 is stored by PostgreSQL as groups [1, 2345, 6789] with weight 1.
-        let value = Decimal::from_str_exact("12345.6789").unwrap();
-        assert_eq!(
-            decimal_to_pg_numeric(value),
-            PgNumeric::Positive {
-                weight: 1,
-                scale: 4,
-                digits: vec![1, 2345, 6789]
-            }
-        );
-    }
 
     #[test]
     fn sqlite_time_text_has_fixed_width() {

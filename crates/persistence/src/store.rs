@@ -127,25 +127,32 @@ impl DatabaseUrl {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host` with `***`.
+/// `url` with its password (in the user info, or libpq's `password` query parameter)
+/// replaced by `***`. A URL that does not parse is not shown at all: it may still hold one.
 fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "(a PostgreSQL URL that does not parse)".to_owned();
     };
-    let (authority, tail) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, t)| (a, Some(t)));
-    let redacted_authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => authority.to_owned(),
-        },
-        None => authority.to_owned(),
-    };
-    match tail {
-        Some(tail) => format!("{scheme}://{redacted_authority}/{tail}"),
-        None => format!("{scheme}://{redacted_authority}"),
+    if parsed.password().is_some() {
+        // Only fails for URLs that cannot have a user info, which a parsed one with a
+        // password can.
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query_pairs().any(|(key, _)| key == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key == "password" {
+                    "***".into()
+                } else {
+                    value
+                };
+                (key.into_owned(), value.into_owned())
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.into()
 }
 
 /// Pool and connection settings.
@@ -471,5 +478,35 @@ mod tests {
         assert!(!format!("{url:?}").contains("s3cret"));
         let plain = DatabaseUrl::parse("postgres://db/numbers").unwrap();
         assert_eq!(plain.redacted(), "postgres://db/numbers");
+        let user_only = DatabaseUrl::parse("postgresql://app@db/numbers?sslmode=require").unwrap();
+        assert_eq!(
+            user_only.redacted(),
+            "postgresql://app@db/numbers?sslmode=require"
+        );
+        // A password with reserved characters, percent-encoded as a URL requires.
+        let encoded = DatabaseUrl::parse("postgres://app:p%40ss%3Aword@db/numbers").unwrap();
+        assert_eq!(encoded.redacted(), "postgres://app:***@db/numbers");
+        // libpq also takes the password as a query parameter.
+        let query = DatabaseUrl::parse("postgres://app@db/numbers?sslmode=require&password=s3cret")
+            .unwrap();
+        assert_eq!(
+            query.redacted(),
+            "postgres://app@db/numbers?sslmode=require&password=***"
+        );
+        let broken = DatabaseUrl::parse("postgres://app:s3cret@[db/numbers").unwrap();
+        assert!(
+            !broken.redacted().contains("s3cret"),
+            "{}",
+            broken.redacted()
+        );
+    }
+
+    #[test]
+    fn sqlite_urls_show_their_path() {
+        for raw in ["sqlite://data/x.db", "file:data/x.db?mode=rwc", "data/x.db"] {
+            let url = DatabaseUrl::parse(raw).unwrap();
+            assert_eq!(url.redacted(), "sqlite:data/x.db", "{raw}");
+            assert_eq!(format!("{url:?}"), "sqlite:data/x.db", "{raw}");
+        }
     }
 }

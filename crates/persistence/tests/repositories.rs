@@ -4,30 +4,32 @@ mod support;
 
 use chrono::{Duration, SubsecRound as _, Utc};
 use numbers_domain::{
-    AuditSource, Capabilities, ChannelKind, NumberStatus, PhoneNumberId, ReleaseReason,
-    SubscriptionId, SubscriptionStatus, TenantId,
+    AuditAction, AuditSource, Capabilities, ChannelKind, NumberStatus, PhoneNumberId,
+    ReleaseReason, SubscriptionId, SubscriptionStatus, TenantId,
 };
 use numbers_persistence::testing::{tenant_with_quota, voice_channel};
 use numbers_persistence::{
-    Actor, Conflict, NewAuditEvent, NewChannel, PhoneNumberSummary, Purchased, Reservation,
-    StatusFilter, StoreError, both_backends,
+    Actor, AuditDetail, Changes, Conflict, NewAuditEvent, NewChannel, PhoneNumberSummary,
+    Reservation, StatusFilter, StoreError, both_backends,
 };
 use support::{actor, number, reservation};
 
-fn purchased(sid: &str) -> Purchased {
-    Purchased {
-        twilio_sid: sid.into(),
+/// What Twilio returns for a purchase.
+fn purchased(sid: &str) -> Changes {
+    Changes {
+        twilio_sid: Some(sid.into()),
         friendly_name: Some("(415) 555-0001".into()),
-        capabilities: Capabilities {
+        capabilities: Some(Capabilities {
             voice: true,
             sms: true,
             mms: false,
             fax: false,
-        },
+        }),
         monthly_price_usd: Some("1.15".parse().unwrap()),
-        voice_url: "https://api.example/webhooks/twilio/voice".into(),
-        status_callback_url: "https://api.example/webhooks/twilio/status".into(),
-        purchased_at: Utc::now(),
+        voice_url: Some("https://api.example/webhooks/twilio/voice".into()),
+        status_callback_url: Some("https://api.example/webhooks/twilio/status".into()),
+        purchased_at: Some(Utc::now()),
+        ..Changes::default()
     }
 }
 
@@ -189,6 +191,8 @@ both_backends! {
         assert_eq!(history[1].to_status, Some(NumberStatus::Active));
         assert_eq!(history[0].request_id.as_deref(), Some("req-1"));
         assert_eq!(history[5].source, AuditSource::DriftSync);
+        assert_eq!(history[2].detail, Some(AuditDetail { channel_id: Some(channel.id), ..AuditDetail::default() }));
+        assert_eq!(history[3].detail, None, "a detach names no channel");
     }
 
     async fn forbidden_transitions_are_refused_and_change_nothing(db) {
@@ -210,6 +214,8 @@ both_backends! {
         assert!(matches!(missing, Err(StoreError::NotFound("phone number"))), "{missing:?}");
         let events = store.audit_events().list_for_number(pending.id).await.unwrap();
         assert_eq!(events.len(), 2, "only the reservation and the failure are recorded");
+        assert_eq!(events[1].action, AuditAction::PurchaseFailed);
+        assert_eq!(events[1].detail.as_ref().and_then(|d| d.twilio_code), Some(21422), "Twilio's code is in the audit detail");
     }
 
     async fn a_second_live_row_for_a_number_is_a_typed_conflict(db) {
@@ -257,7 +263,7 @@ both_backends! {
         for (n, text) in (20..).zip(instants) {
             let at = chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
             let row = reserve_one(store, tenant.id, n).await;
-            let bought = Purchased { purchased_at: at, ..purchased(&format!("PNtime{n}")) };
+            let bought = Changes { purchased_at: Some(at), ..purchased(&format!("PNtime{n}")) };
             store.phone_numbers().mark_active(row.id, bought, &actor()).await.unwrap();
             let read = store.phone_numbers().get(tenant.id, row.id).await.unwrap().unwrap();
             assert_eq!(read.purchased_at, Some(at), "{text}");
@@ -267,6 +273,21 @@ both_backends! {
         seen.sort();
         let written: Vec<_> = instants.iter().map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)).collect();
         assert_eq!(seen, written, "the list reads the same instants");
+    }
+
+    async fn amounts_survive_the_round_trip_exactly(db) {
+        // PostgreSQL's numeric (through rust_decimal) and SQLite's decimal text: digit groups
+        // around the point, the largest price with four decimals, and zero.
+        let store = &db.store;
+        let (tenant, _) = tenant_with_quota(store, 10).await;
+        let prices = ["0", "0.0001", "0.0075", "1.15", "10000", "12345.6789", "20000.0001", "99999999.9999"];
+        for (n, text) in (40..).zip(prices) {
+            let new = numbers_persistence::NewReservation { monthly_price_usd: Some(text.parse().unwrap()), ..reservation(tenant.id, number(n)) };
+            let Reservation::Reserved(row) = store.phone_numbers().reserve(new, &actor()).await.unwrap() else { panic!("quota") };
+            let read = store.phone_numbers().get(tenant.id, row.id).await.unwrap().unwrap();
+            assert_eq!(read.monthly_price_usd.map(|m| m.amount().to_string()), Some(text.to_owned()), "{text}");
+            assert_eq!(read, *row, "{text}: the returned row is the stored one");
+        }
     }
 
     async fn a_row_whose_stored_values_do_not_parse_is_reported_corrupt(db) {
@@ -347,22 +368,32 @@ both_backends! {
         let globex = store.tenants().create("Globex").await.unwrap();
         let first = store
             .audit_events()
-            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: "subscription.canceled".into(), detail: Some("{\"immediate\":true}".into()) }, &Actor::cancellation())
+            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: AuditAction::SubscriptionCanceled, detail: AuditDetail { immediate: Some(true), ..AuditDetail::default() } }, &Actor::cancellation())
             .await
             .unwrap();
         let second = store
             .audit_events()
-            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: "note".into(), detail: None }, &actor())
+            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: AuditAction::SubscriptionCanceled, detail: AuditDetail::default() }, &actor())
             .await
             .unwrap();
         let listed = store.audit_events().list_for_tenant(acme.id, 10).await.unwrap();
         assert_eq!(listed, vec![second.clone(), first.clone()]);
-        assert_eq!(store.audit_events().list_for_tenant(acme.id, 1).await.unwrap(), vec![second]);
+        assert_eq!(store.audit_events().list_for_tenant(acme.id, 1).await.unwrap(), vec![second.clone()]);
         assert!(store.audit_events().list_for_tenant(globex.id, 10).await.unwrap().is_empty());
         assert_eq!(first.source, AuditSource::Cancellation);
+        assert_eq!(first.detail.as_ref().and_then(|d| d.immediate), Some(true));
+        assert_eq!(second.detail, None, "an empty detail is stored as NULL");
+        // Every source the domain knows is accepted by the schema of both backends.
+        let operator = store
+            .audit_events()
+            .record(NewAuditEvent { tenant_id: acme.id, phone_number_id: None, action: AuditAction::SubscriptionCanceled, detail: AuditDetail::default() }, &Actor::operator("ops"))
+            .await
+            .unwrap();
+        assert_eq!(store.audit_events().list_for_tenant(acme.id, 1).await.unwrap(), vec![operator.clone()]);
+        assert_eq!((operator.source, operator.actor.as_str()), (AuditSource::Operator, "ops"));
         let orphan = store
             .audit_events()
-            .record(NewAuditEvent { tenant_id: TenantId::new(), phone_number_id: None, action: "x".into(), detail: None }, &actor())
+            .record(NewAuditEvent { tenant_id: TenantId::new(), phone_number_id: None, action: AuditAction::SubscriptionCanceled, detail: AuditDetail::default() }, &actor())
             .await;
         assert!(matches!(orphan, Err(StoreError::MissingReference(_))), "{orphan:?}");
     }
@@ -431,4 +462,43 @@ mod more {
             assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
         }
     }
+}
+
+/// SQLite keeps the text forms it always had: the schema and its data are unchanged by how
+/// the Rust side reads and writes them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_stores_ids_instants_amounts_and_names_as_text() {
+    use diesel::{Connection as _, RunQueryDsl as _};
+
+    #[derive(diesel::QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        price: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        created_at: String,
+    }
+
+    let db = numbers_persistence::testing::TestDb::sqlite().await;
+    let (tenant, _) = tenant_with_quota(&db.store, 1).await;
+    let row = reserve_one(&db.store, tenant.id, 1).await;
+    let numbers_persistence::DatabaseUrl::Sqlite(path) = &db.url else {
+        unreachable!()
+    };
+    let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    let stored: Stored = diesel::sql_query(
+        "SELECT id, status, typeof(monthly_price_usd) || ':' || monthly_price_usd AS price, created_at FROM phone_numbers",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(stored.id, row.id.to_string());
+    assert_eq!(stored.status, "pending");
+    assert_eq!(stored.price, "text:1.15");
+    assert_eq!(
+        stored.created_at,
+        numbers_persistence::sql_types::sqlite_time_text(row.created_at)
+    );
 }

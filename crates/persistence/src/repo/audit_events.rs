@@ -2,13 +2,13 @@
 
 use diesel::{ExpressionMethods as _, QueryDsl as _, SelectableHelper as _};
 use diesel_async::RunQueryDsl as _;
-use numbers_domain::{NumberStatus, PhoneNumberId, TenantId};
+use numbers_domain::{AuditAction, PhoneNumberId, TenantId};
 
 use crate::Store;
 use crate::error::StoreResult;
-use crate::models::{Actor, AuditEvent, AuditEventRow};
+use crate::models::{Actor, AuditDetail, AuditEvent};
 use crate::schema::audit_events;
-use crate::sql_types::{DbTime, DbUuid};
+use crate::sql_types::Bind;
 use crate::store::with_conn;
 
 /// Audit event repository.
@@ -25,41 +25,33 @@ pub struct NewAuditEvent {
     pub tenant_id: TenantId,
     /// The number concerned, if any.
     pub phone_number_id: Option<PhoneNumberId>,
-    /// What was done, e.g. `subscription.canceled`.
-    pub action: String,
-    /// Free-form detail (JSON text); never secrets or full phone numbers.
-    pub detail: Option<String>,
+    /// What was done.
+    pub action: AuditAction,
+    /// What else there is to say; never secrets or full phone numbers.
+    pub detail: AuditDetail,
 }
 
-impl AuditEventRow {
-    /// The row for a change made by `actor`.
+impl AuditEvent {
+    /// An event of `action` by `actor`, now, without statuses or detail (set those with
+    /// struct update syntax).
     pub(crate) fn new(
+        actor: &Actor,
+        action: AuditAction,
         tenant_id: TenantId,
         phone_number_id: Option<PhoneNumberId>,
-        actor: &Actor,
-        action: &str,
-        statuses: Option<(Option<NumberStatus>, NumberStatus)>,
-        detail: Option<String>,
     ) -> Self {
-        let (from_status, to_status) = match statuses {
-            Some((from, to)) => (
-                from.map(|s| s.as_str().to_owned()),
-                Some(to.as_str().to_owned()),
-            ),
-            None => (None, None),
-        };
         Self {
-            id: DbUuid(uuid::Uuid::new_v4()),
-            tenant_id: DbUuid(tenant_id.as_uuid()),
-            phone_number_id: phone_number_id.map(|p| DbUuid(p.as_uuid())),
+            id: uuid::Uuid::new_v4(),
+            tenant_id,
+            phone_number_id,
             actor: actor.name.clone(),
-            action: action.to_owned(),
-            source: actor.source.as_str().to_owned(),
-            from_status,
-            to_status,
-            detail,
+            action,
+            source: actor.source,
+            from_status: None,
+            to_status: None,
+            detail: None,
             request_id: actor.request_id.clone(),
-            created_at: DbTime(super::now()),
+            created_at: super::now(),
         }
     }
 }
@@ -70,23 +62,19 @@ impl AuditEvents<'_> {
     /// # Errors
     /// [`crate::StoreError::MissingReference`] when the tenant or number does not exist.
     pub async fn record(&self, event: NewAuditEvent, actor: &Actor) -> StoreResult<AuditEvent> {
-        let row = AuditEventRow::new(
-            event.tenant_id,
-            event.phone_number_id,
-            actor,
-            &event.action,
-            None,
-            event.detail,
-        );
+        let event = AuditEvent {
+            detail: event.detail.or_none(),
+            ..AuditEvent::new(actor, event.action, event.tenant_id, event.phone_number_id)
+        };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(audit_events::table)
-                        .values(&row)
+                        .values(event.clone())
                         .execute(conn)
                         .await?;
                 });
-                AuditEvent::try_from(row)
+                Ok(event)
             })
             .await
     }
@@ -102,16 +90,15 @@ impl AuditEvents<'_> {
     ) -> StoreResult<Vec<AuditEvent>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<AuditEventRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     audit_events::table
-                        .filter(audit_events::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .select(AuditEventRow::as_select())
+                        .filter(audit_events::tenant_id.eq(Bind(tenant_id)))
+                        .select(AuditEvent::as_select())
                         .order((audit_events::created_at.desc(), audit_events::id))
                         .limit(i64::from(limit))
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(AuditEvent::try_from).collect()
+                }))
             })
             .await
     }
@@ -126,15 +113,14 @@ impl AuditEvents<'_> {
     ) -> StoreResult<Vec<AuditEvent>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<AuditEventRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     audit_events::table
-                        .filter(audit_events::phone_number_id.eq(DbUuid(phone_number_id.as_uuid())))
-                        .select(AuditEventRow::as_select())
+                        .filter(audit_events::phone_number_id.eq(Some(phone_number_id)))
+                        .select(AuditEvent::as_select())
                         .order((audit_events::created_at, audit_events::id))
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(AuditEvent::try_from).collect()
+                }))
             })
             .await
     }

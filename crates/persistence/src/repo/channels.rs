@@ -8,9 +8,9 @@ use numbers_domain::{ChannelId, ChannelKind, TenantId};
 
 use crate::Store;
 use crate::error::StoreResult;
-use crate::models::{Channel, ChannelRow};
+use crate::models::Channel;
 use crate::schema::channels;
-use crate::sql_types::{DbTime, DbUuid};
+use crate::sql_types::Bind;
 use crate::store::with_conn;
 
 /// Channel repository. Every lookup is scoped to a tenant.
@@ -38,23 +38,23 @@ impl Channels<'_> {
     /// # Errors
     /// [`crate::StoreError::MissingReference`] when the tenant does not exist.
     pub async fn create(&self, new: NewChannel) -> StoreResult<Channel> {
-        let row = ChannelRow {
-            id: DbUuid(ChannelId::new().as_uuid()),
-            tenant_id: DbUuid(new.tenant_id.as_uuid()),
-            kind: new.kind.as_str().to_owned(),
+        let channel = Channel {
+            id: ChannelId::new(),
+            tenant_id: new.tenant_id,
+            kind: new.kind,
             name: new.name,
             agent_stream_url: new.agent_stream_url,
-            created_at: DbTime(super::now()),
+            created_at: super::now(),
         };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(channels::table)
-                        .values(&row)
+                        .values(channel.clone())
                         .execute(conn)
                         .await?;
                 });
-                Ok(Channel::from(row))
+                Ok(channel)
             })
             .await
     }
@@ -74,15 +74,14 @@ impl Channels<'_> {
     pub async fn get_any(&self, id: ChannelId) -> StoreResult<Option<Channel>> {
         self.store
             .detached(move |store| async move {
-                let row: Option<ChannelRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     channels::table
-                        .find(DbUuid(id.as_uuid()))
-                        .select(ChannelRow::as_select())
+                        .find(Bind(id))
+                        .select(Channel::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                Ok(row.map(Channel::from))
+                }))
             })
             .await
     }
@@ -94,15 +93,14 @@ impl Channels<'_> {
     pub async fn list(&self, tenant_id: TenantId) -> StoreResult<Vec<Channel>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<ChannelRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     channels::table
-                        .filter(channels::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .select(ChannelRow::as_select())
+                        .filter(channels::tenant_id.eq(Bind(tenant_id)))
+                        .select(Channel::as_select())
                         .order((channels::created_at, channels::id))
                         .load(conn)
                         .await?
-                });
-                Ok(rows.into_iter().map(Channel::from).collect())
+                }))
             })
             .await
     }

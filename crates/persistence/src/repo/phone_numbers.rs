@@ -10,18 +10,18 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl as _;
 use numbers_domain::{
-    Capabilities, ChannelId, E164, IsoCountry, Money, NumberStatus, NumberType, PhoneNumberId,
-    QuotaDecision, ReleaseReason, TenantId, check_quota,
+    AuditAction, Capabilities, ChannelId, E164, IsoCountry, Money, NumberStatus, NumberType,
+    PhoneNumberId, QuotaDecision, ReleaseReason, TenantId, TransitionError, check_quota,
 };
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{
-    Actor, AuditEventRow, PhoneNumberRecord, PhoneNumberRow, PhoneNumberSummary,
-    PhoneNumberSummaryRow,
+    Actor, AuditDetail, AuditEvent, PhoneNumberRecord, PhoneNumberSummary, capability_values,
 };
+use crate::repo::subscriptions::BUYING_STATUSES;
 use crate::schema::{audit_events, phone_numbers, pricing_tiers, subscriptions, tenants};
-use crate::sql_types::{DbMoney, DbTime, DbUuid};
+use crate::sql_types::Bind;
 use crate::store::{with_conn, write_tx};
 
 /// Phone number repository.
@@ -31,17 +31,22 @@ pub struct PhoneNumbers<'a> {
 }
 
 /// What is known about a number when a tenant asks to buy it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Insertable)]
+#[diesel(table_name = phone_numbers, treat_none_as_default_value = false)]
 pub struct NewReservation {
     /// The buying tenant.
+    #[diesel(serialize_as = Bind<TenantId>)]
     pub tenant_id: TenantId,
     /// The number to buy.
+    #[diesel(serialize_as = Bind<E164>)]
     pub phone_number: E164,
     /// The Twilio account it will be bought on.
     pub account_sid: String,
     /// Its country.
+    #[diesel(serialize_as = Bind<IsoCountry>)]
     pub iso_country: IsoCountry,
     /// Its type.
+    #[diesel(serialize_as = Bind<NumberType>)]
     pub number_type: NumberType,
     /// The voice channel to attach it to, if any.
     pub channel_id: Option<ChannelId>,
@@ -77,96 +82,36 @@ pub enum StatusFilter {
     All,
 }
 
-/// The fields a transition may set besides the status. `None` leaves a field unchanged.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The fields a transition may set besides the status; `None` leaves a field unchanged.
+/// [`PhoneNumbers::mark_active`] takes what Twilio returned for a purchase in one of these.
+#[derive(Debug, Clone, Default, PartialEq, Eq, diesel::AsChangeset)]
+#[diesel(table_name = phone_numbers)]
 pub struct Changes {
     /// Twilio's `PN…` sid.
     pub twilio_sid: Option<String>,
     /// Twilio's friendly name.
     pub friendly_name: Option<String>,
-    /// What the number can do.
+    /// What the number can do (four columns, set by [`PhoneNumbers::transition`]).
+    #[diesel(skip_update)]
     pub capabilities: Option<Capabilities>,
     /// The monthly price.
+    #[diesel(serialize_as = Bind<Money>)]
     pub monthly_price_usd: Option<Money>,
     /// The voice URL written on Twilio.
     pub voice_url: Option<String>,
     /// The status callback URL written on Twilio.
     pub status_callback_url: Option<String>,
     /// When Twilio confirmed the purchase.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub purchased_at: Option<DateTime<Utc>>,
     /// When it was released.
+    #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub released_at: Option<DateTime<Utc>>,
     /// Why it was released.
+    #[diesel(serialize_as = Bind<ReleaseReason>)]
     pub release_reason: Option<ReleaseReason>,
     /// Twilio's error code for a refused purchase.
     pub failure_code: Option<i32>,
-}
-
-/// What Twilio told us about a completed purchase.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Purchased {
-    /// Twilio's `PN…` sid.
-    pub twilio_sid: String,
-    /// Twilio's friendly name.
-    pub friendly_name: Option<String>,
-    /// What the number can do.
-    pub capabilities: Capabilities,
-    /// The monthly price.
-    pub monthly_price_usd: Option<Money>,
-    /// The voice URL written on the number.
-    pub voice_url: String,
-    /// The status callback URL written on the number.
-    pub status_callback_url: String,
-    /// When Twilio created it.
-    pub purchased_at: DateTime<Utc>,
-}
-
-#[derive(diesel::AsChangeset)]
-#[diesel(table_name = phone_numbers)]
-struct RowChanges {
-    status: String,
-    updated_at: DbTime,
-    twilio_sid: Option<String>,
-    friendly_name: Option<String>,
-    voice_capable: Option<bool>,
-    sms_capable: Option<bool>,
-    mms_capable: Option<bool>,
-    fax_capable: Option<bool>,
-    monthly_price_usd: Option<DbMoney>,
-    voice_url: Option<String>,
-    status_callback_url: Option<String>,
-    purchased_at: Option<DbTime>,
-    released_at: Option<DbTime>,
-    release_reason: Option<String>,
-    failure_code: Option<i32>,
-}
-
-impl RowChanges {
-    fn new(to: NumberStatus, changes: Changes, now: DateTime<Utc>) -> Self {
-        let capabilities = changes.capabilities;
-        Self {
-            status: to.as_str().to_owned(),
-            updated_at: DbTime(now),
-            twilio_sid: changes.twilio_sid,
-            friendly_name: changes.friendly_name,
-            voice_capable: capabilities.map(|c| c.voice),
-            sms_capable: capabilities.map(|c| c.sms),
-            mms_capable: capabilities.map(|c| c.mms),
-            fax_capable: capabilities.map(|c| c.fax),
-            monthly_price_usd: changes.monthly_price_usd.map(|m| DbMoney(m.amount())),
-            voice_url: changes.voice_url,
-            status_callback_url: changes.status_callback_url,
-            purchased_at: changes.purchased_at.map(|t| DbTime(super::stored(t))),
-            released_at: changes.released_at.map(|t| DbTime(super::stored(t))),
-            release_reason: changes.release_reason.map(|r| r.as_str().to_owned()),
-            failure_code: changes.failure_code,
-        }
-    }
-}
-
-/// Stored names of the live statuses.
-fn live_names() -> [&'static str; 3] {
-    NumberStatus::LIVE.map(NumberStatus::as_str)
 }
 
 impl PhoneNumbers<'_> {
@@ -181,45 +126,15 @@ impl PhoneNumbers<'_> {
         let now = super::now();
         let id = PhoneNumberId::new();
         let tenant_id = new.tenant_id;
-        let row = PhoneNumberRow {
-            id: DbUuid(id.as_uuid()),
-            tenant_id: DbUuid(tenant_id.as_uuid()),
-            channel_id: new.channel_id.map(|c| DbUuid(c.as_uuid())),
-            phone_number: new.phone_number.as_str().to_owned(),
-            twilio_sid: None,
-            account_sid: new.account_sid,
-            iso_country: new.iso_country.as_str().to_owned(),
-            number_type: new.number_type.as_str().to_owned(),
-            friendly_name: None,
-            voice_capable: false,
-            sms_capable: false,
-            mms_capable: false,
-            fax_capable: false,
-            monthly_price_usd: new.monthly_price_usd.map(|m| DbMoney(m.amount())),
-            status: NumberStatus::Pending.as_str().to_owned(),
-            failure_code: None,
-            voice_url: None,
-            status_callback_url: None,
-            created_at: DbTime(now),
-            updated_at: DbTime(now),
-            purchased_at: None,
-            released_at: None,
-            release_reason: None,
+        let audit = AuditEvent {
+            to_status: Some(NumberStatus::Pending),
+            ..AuditEvent::new(actor, AuditAction::PurchaseReserved, tenant_id, Some(id))
         };
-        let audit = AuditEventRow::new(
-            tenant_id,
-            Some(id),
-            actor,
-            "purchase.reserved",
-            Some((None, NumberStatus::Pending)),
-            None,
-        );
-        let tenant_key = DbUuid(tenant_id.as_uuid());
         self.store
             .detached(move |store| async move {
                 write_tx!(store, |conn| pg_lock: {
-                    let locked: Option<DbUuid> = tenants::table
-                        .find(tenant_key)
+                    let locked: Option<TenantId> = tenants::table
+                        .find(Bind(tenant_id))
                         .select(tenants::id)
                         .for_update()
                         .first(conn)
@@ -229,8 +144,8 @@ impl PhoneNumbers<'_> {
                         return Err(StoreError::NotFound("tenant"));
                     }
                 }, {
-                    let exists: Option<DbUuid> = tenants::table
-                        .find(tenant_key)
+                    let exists: Option<TenantId> = tenants::table
+                        .find(Bind(tenant_id))
                         .select(tenants::id)
                         .first(conn)
                         .await
@@ -240,8 +155,8 @@ impl PhoneNumbers<'_> {
                     }
                     let quota: Option<i32> = subscriptions::table
                         .inner_join(pricing_tiers::table)
-                        .filter(subscriptions::tenant_id.eq(tenant_key))
-                        .filter(subscriptions::status.eq_any(["active", "trialing"]))
+                        .filter(subscriptions::tenant_id.eq(Bind(tenant_id)))
+                        .filter(subscriptions::status.eq_any(BUYING_STATUSES.map(Bind)))
                         .select(pricing_tiers::quota_phone_numbers)
                         .order((subscriptions::created_at.desc(), subscriptions::id))
                         .first(conn)
@@ -251,8 +166,8 @@ impl PhoneNumbers<'_> {
                         return Ok(Reservation::NoActiveSubscription);
                     };
                     let used: i64 = phone_numbers::table
-                        .filter(phone_numbers::tenant_id.eq(tenant_key))
-                        .filter(phone_numbers::status.eq_any(live_names()))
+                        .filter(phone_numbers::tenant_id.eq(Bind(tenant_id)))
+                        .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
                         .count()
                         .get_result(conn)
                         .await?;
@@ -261,16 +176,28 @@ impl PhoneNumbers<'_> {
                     if let QuotaDecision::Exceeded { used, quota } = check_quota(used, quota) {
                         return Ok(Reservation::QuotaExceeded { used, quota });
                     }
-                    diesel::insert_into(phone_numbers::table).values(&row).execute(conn).await?;
-                    diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                    Ok(Reservation::Reserved(Box::new(PhoneNumberRecord::try_from(row)?)))
+                    let record = diesel::insert_into(phone_numbers::table)
+                        .values((
+                            phone_numbers::id.eq(Bind(id)),
+                            new,
+                            phone_numbers::status.eq(Bind(NumberStatus::Pending)),
+                            capability_values(Capabilities::default()),
+                            phone_numbers::created_at.eq(Bind(now)),
+                            phone_numbers::updated_at.eq(Bind(now)),
+                        ))
+                        .returning(PhoneNumberRecord::as_returning())
+                        .get_result(conn)
+                        .await?;
+                    diesel::insert_into(audit_events::table).values(audit.clone()).execute(conn).await?;
+                    Ok(Reservation::Reserved(Box::new(record)))
                 })
             })
             .await
     }
 
     /// Moves a number to `to`, setting the given fields, and records `action` in the audit
-    /// log, all in one transaction.
+    /// log (with the statuses before and after, and Twilio's code when `changes` carries a
+    /// failure code), all in one transaction.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the row does not exist;
@@ -282,92 +209,81 @@ impl PhoneNumbers<'_> {
         to: NumberStatus,
         changes: Changes,
         actor: &Actor,
-        action: &str,
+        action: AuditAction,
     ) -> StoreResult<PhoneNumberRecord> {
         let actor = actor.clone();
-        let action = action.to_owned();
-        let key = DbUuid(id.as_uuid());
         self.store
             .detached(move |store| async move {
                 write_tx!(store, |conn| pg_lock: {
                     phone_numbers::table
-                        .find(key)
+                        .find(Bind(id))
                         .select(phone_numbers::id)
                         .for_update()
-                        .first::<DbUuid>(conn)
+                        .first::<PhoneNumberId>(conn)
                         .await
                         .optional()?;
                 }, {
-                    let current: Option<PhoneNumberRow> = phone_numbers::table
-                        .find(key)
-                        .select(PhoneNumberRow::as_select())
+                    let current: PhoneNumberRecord = phone_numbers::table
+                        .find(Bind(id))
+                        .select(PhoneNumberRecord::as_select())
                         .first(conn)
                         .await
-                        .optional()?;
-                    let current = PhoneNumberRecord::try_from(
-                        current.ok_or(StoreError::NotFound("phone number"))?,
-                    )?;
-                    current.status.transition(to).map_err(StoreError::InvalidTransition)?;
+                        .optional()?
+                        .ok_or(StoreError::NotFound("phone number"))?;
+                    let from = current.status;
+                    from.transition(to).map_err(StoreError::InvalidTransition)?;
+                    let detail = AuditDetail { twilio_code: changes.failure_code, ..AuditDetail::default() };
+                    let capabilities = changes.capabilities.map(capability_values);
                     let changed = diesel::update(
                         phone_numbers::table
-                            .filter(phone_numbers::id.eq(key))
-                            .filter(phone_numbers::status.eq(current.status.as_str())),
+                            .filter(phone_numbers::id.eq(Bind(id)))
+                            .filter(phone_numbers::status.eq(Bind(from))),
                     )
-                    .set(RowChanges::new(to, changes, super::now()))
+                    .set((
+                        phone_numbers::status.eq(Bind(to)),
+                        phone_numbers::updated_at.eq(Bind(super::now())),
+                        capabilities,
+                        changes,
+                    ))
                     .execute(conn)
                     .await?;
                     if changed != 1 {
-                        return Err(StoreError::InvalidTransition(numbers_domain::TransitionError {
-                            from: current.status,
-                            to,
-                        }));
+                        return Err(StoreError::InvalidTransition(TransitionError { from, to }));
                     }
-                    let audit = AuditEventRow::new(
-                        current.tenant_id,
-                        Some(id),
-                        &actor,
-                        &action,
-                        Some((Some(current.status), to)),
-                        None,
-                    );
-                    diesel::insert_into(audit_events::table).values(&audit).execute(conn).await?;
-                    let row: PhoneNumberRow = phone_numbers::table
-                        .find(key)
-                        .select(PhoneNumberRow::as_select())
+                    let audit = AuditEvent {
+                        from_status: Some(from),
+                        to_status: Some(to),
+                        detail: detail.or_none(),
+                        ..AuditEvent::new(&actor, action, current.tenant_id, Some(id))
+                    };
+                    diesel::insert_into(audit_events::table).values(audit.clone()).execute(conn).await?;
+                    Ok(phone_numbers::table
+                        .find(Bind(id))
+                        .select(PhoneNumberRecord::as_select())
                         .first(conn)
-                        .await?;
-                    PhoneNumberRecord::try_from(row)
+                        .await?)
                 })
             })
             .await
     }
 
-    /// `pending` → `active` with what Twilio returned.
+    /// `pending` → `active` with what Twilio returned for the purchase (its sid, friendly
+    /// name, capabilities, price, the webhook URLs written and `purchased_at`).
     ///
     /// # Errors
     /// As [`PhoneNumbers::transition`].
     pub async fn mark_active(
         &self,
         id: PhoneNumberId,
-        purchased: Purchased,
+        purchased: Changes,
         actor: &Actor,
     ) -> StoreResult<PhoneNumberRecord> {
-        let changes = Changes {
-            twilio_sid: Some(purchased.twilio_sid),
-            friendly_name: purchased.friendly_name,
-            capabilities: Some(purchased.capabilities),
-            monthly_price_usd: purchased.monthly_price_usd,
-            voice_url: Some(purchased.voice_url),
-            status_callback_url: Some(purchased.status_callback_url),
-            purchased_at: Some(purchased.purchased_at),
-            ..Changes::default()
-        };
         self.transition(
             id,
             NumberStatus::Active,
-            changes,
+            purchased,
             actor,
-            "purchase.completed",
+            AuditAction::PurchaseCompleted,
         )
         .await
     }
@@ -386,8 +302,14 @@ impl PhoneNumbers<'_> {
             failure_code,
             ..Changes::default()
         };
-        self.transition(id, NumberStatus::Failed, changes, actor, "purchase.failed")
-            .await
+        self.transition(
+            id,
+            NumberStatus::Failed,
+            changes,
+            actor,
+            AuditAction::PurchaseFailed,
+        )
+        .await
     }
 
     /// `active` → `releasing` (or `releasing` again, for a retry).
@@ -404,7 +326,7 @@ impl PhoneNumbers<'_> {
             NumberStatus::Releasing,
             Changes::default(),
             actor,
-            "release.started",
+            AuditAction::ReleaseStarted,
         )
         .await
     }
@@ -429,7 +351,7 @@ impl PhoneNumbers<'_> {
             NumberStatus::Released,
             changes,
             actor,
-            "release.completed",
+            AuditAction::ReleaseCompleted,
         )
         .await
     }
@@ -450,55 +372,50 @@ impl PhoneNumbers<'_> {
         status_callback_url: String,
         actor: &Actor,
     ) -> StoreResult<PhoneNumberRecord> {
-        let actor = actor.clone();
-        let key = DbUuid(id.as_uuid());
-        let tenant_key = DbUuid(tenant_id.as_uuid());
-        let channel_key = channel_id.map(|c| DbUuid(c.as_uuid()));
+        let action = if channel_id.is_some() {
+            AuditAction::ChannelAttached
+        } else {
+            AuditAction::ChannelDetached
+        };
+        let audit = AuditEvent {
+            detail: AuditDetail {
+                channel_id,
+                ..AuditDetail::default()
+            }
+            .or_none(),
+            ..AuditEvent::new(actor, action, tenant_id, Some(id))
+        };
         self.store
             .detached(move |store| async move {
                 write_tx!(store, |conn| {
+                    let of_tenant = phone_numbers::table
+                        .filter(phone_numbers::id.eq(Bind(id)))
+                        .filter(phone_numbers::tenant_id.eq(Bind(tenant_id)));
                     let changed = diesel::update(
-                        phone_numbers::table
-                            .filter(phone_numbers::id.eq(key))
-                            .filter(phone_numbers::tenant_id.eq(tenant_key))
-                            .filter(phone_numbers::status.eq(NumberStatus::Active.as_str())),
+                        of_tenant.filter(phone_numbers::status.eq(Bind(NumberStatus::Active))),
                     )
                     .set((
-                        phone_numbers::channel_id.eq(channel_key),
+                        phone_numbers::channel_id.eq(channel_id),
                         phone_numbers::voice_url.eq(Some(&voice_url)),
                         phone_numbers::status_callback_url.eq(Some(&status_callback_url)),
-                        phone_numbers::updated_at.eq(DbTime(super::now())),
+                        phone_numbers::updated_at.eq(Bind(super::now())),
                     ))
                     .execute(conn)
                     .await?;
-                    let row: Option<PhoneNumberRow> = phone_numbers::table
-                        .filter(phone_numbers::id.eq(key))
-                        .filter(phone_numbers::tenant_id.eq(tenant_key))
-                        .select(PhoneNumberRow::as_select())
+                    let record: PhoneNumberRecord = of_tenant
+                        .select(PhoneNumberRecord::as_select())
                         .first(conn)
                         .await
-                        .optional()?;
-                    let record = PhoneNumberRecord::try_from(
-                        row.ok_or(StoreError::NotFound("phone number"))?,
-                    )?;
+                        .optional()?
+                        .ok_or(StoreError::NotFound("phone number"))?;
                     if changed != 1 {
-                        return Err(StoreError::InvalidTransition(
-                            numbers_domain::TransitionError {
-                                from: record.status,
-                                to: NumberStatus::Active,
-                            },
-                        ));
+                        return Err(StoreError::InvalidTransition(TransitionError {
+                            from: record.status,
+                            to: NumberStatus::Active,
+                        }));
                     }
-                    let action = if channel_id.is_some() {
-                        "channel.attached"
-                    } else {
-                        "channel.detached"
-                    };
-                    let detail = channel_id.map(|c| format!("{{\"channel_id\":\"{c}\"}}"));
-                    let audit =
-                        AuditEventRow::new(tenant_id, Some(id), &actor, action, None, detail);
                     diesel::insert_into(audit_events::table)
-                        .values(&audit)
+                        .values(audit.clone())
                         .execute(conn)
                         .await?;
                     Ok(record)
@@ -526,15 +443,14 @@ impl PhoneNumbers<'_> {
     pub async fn get_any(&self, id: PhoneNumberId) -> StoreResult<Option<PhoneNumberRecord>> {
         self.store
             .detached(move |store| async move {
-                let row: Option<PhoneNumberRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     phone_numbers::table
-                        .find(DbUuid(id.as_uuid()))
-                        .select(PhoneNumberRow::as_select())
+                        .find(Bind(id))
+                        .select(PhoneNumberRecord::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(PhoneNumberRecord::try_from).transpose()
+                }))
             })
             .await
     }
@@ -544,19 +460,18 @@ impl PhoneNumbers<'_> {
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn find_live(&self, phone_number: &E164) -> StoreResult<Option<PhoneNumberRecord>> {
-        let number = phone_number.as_str().to_owned();
+        let number = phone_number.clone();
         self.store
             .detached(move |store| async move {
-                let row: Option<PhoneNumberRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     phone_numbers::table
-                        .filter(phone_numbers::phone_number.eq(&number))
-                        .filter(phone_numbers::status.eq_any(live_names()))
-                        .select(PhoneNumberRow::as_select())
+                        .filter(phone_numbers::phone_number.eq(Bind(&number)))
+                        .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
+                        .select(PhoneNumberRecord::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(PhoneNumberRecord::try_from).transpose()
+                }))
             })
             .await
     }
@@ -573,40 +488,38 @@ impl PhoneNumbers<'_> {
     ) -> StoreResult<Vec<PhoneNumberSummary>> {
         self.store
             .detached(move |store| async move {
-                let tenant = DbUuid(tenant_id.as_uuid());
                 let order = (phone_numbers::created_at, phone_numbers::id);
                 // One static query per filter (not a boxed one): diesel caches their prepared
                 // statements by type, without rebuilding the SQL text per call.
-                let rows: Vec<PhoneNumberSummaryRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     let of_tenant =
-                        phone_numbers::table.filter(phone_numbers::tenant_id.eq(tenant));
+                        phone_numbers::table.filter(phone_numbers::tenant_id.eq(Bind(tenant_id)));
                     match filter {
                         StatusFilter::NotReleased => {
                             of_tenant
-                                .filter(phone_numbers::status.ne(NumberStatus::Released.as_str()))
-                                .select(PhoneNumberSummaryRow::as_select())
+                                .filter(phone_numbers::status.ne(Bind(NumberStatus::Released)))
+                                .select(PhoneNumberSummary::as_select())
                                 .order(order)
                                 .load(conn)
                                 .await?
                         }
                         StatusFilter::Only(status) => {
                             of_tenant
-                                .filter(phone_numbers::status.eq(status.as_str()))
-                                .select(PhoneNumberSummaryRow::as_select())
+                                .filter(phone_numbers::status.eq(Bind(status)))
+                                .select(PhoneNumberSummary::as_select())
                                 .order(order)
                                 .load(conn)
                                 .await?
                         }
                         StatusFilter::All => {
                             of_tenant
-                                .select(PhoneNumberSummaryRow::as_select())
+                                .select(PhoneNumberSummary::as_select())
                                 .order(order)
                                 .load(conn)
                                 .await?
                         }
                     }
-                });
-                rows.into_iter().map(PhoneNumberSummary::try_from).collect()
+                }))
             })
             .await
     }
@@ -618,15 +531,14 @@ impl PhoneNumbers<'_> {
     pub async fn list_live(&self) -> StoreResult<Vec<PhoneNumberRecord>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<PhoneNumberRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     phone_numbers::table
-                        .filter(phone_numbers::status.eq_any(live_names()))
-                        .select(PhoneNumberRow::as_select())
+                        .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
+                        .select(PhoneNumberRecord::as_select())
                         .order((phone_numbers::phone_number, phone_numbers::id))
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(PhoneNumberRecord::try_from).collect()
+                }))
             })
             .await
     }
@@ -640,8 +552,8 @@ impl PhoneNumbers<'_> {
             .detached(move |store| async move {
                 let count: i64 = with_conn!(store, |conn| {
                     phone_numbers::table
-                        .filter(phone_numbers::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .filter(phone_numbers::status.eq_any(live_names()))
+                        .filter(phone_numbers::tenant_id.eq(Bind(tenant_id)))
+                        .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
                         .count()
                         .get_result(conn)
                         .await?

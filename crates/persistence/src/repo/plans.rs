@@ -8,9 +8,9 @@ use numbers_domain::PlanId;
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
-use crate::models::{Plan, PlanRow};
+use crate::models::Plan;
 use crate::schema::pricing_tiers;
-use crate::sql_types::{DbTime, DbUuid};
+use crate::sql_types::Bind;
 use crate::store::with_conn;
 
 /// Plan repository.
@@ -29,21 +29,26 @@ impl Plans<'_> {
         let quota = i32::try_from(quota_phone_numbers).map_err(|_| {
             StoreError::Corrupt(format!("quota {quota_phone_numbers} is too large"))
         })?;
-        let row = PlanRow {
-            id: DbUuid(PlanId::new().as_uuid()),
+        let plan = Plan {
+            id: PlanId::new(),
             name: name.to_owned(),
-            quota_phone_numbers: quota,
-            created_at: DbTime(super::now()),
+            quota_phone_numbers,
+            created_at: super::now(),
         };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(pricing_tiers::table)
-                        .values(&row)
+                        .values((
+                            pricing_tiers::id.eq(Bind(plan.id)),
+                            pricing_tiers::name.eq(&plan.name),
+                            pricing_tiers::quota_phone_numbers.eq(quota),
+                            pricing_tiers::created_at.eq(Bind(plan.created_at)),
+                        ))
                         .execute(conn)
                         .await?;
                 });
-                Plan::try_from(row)
+                Ok(plan)
             })
             .await
     }
@@ -55,15 +60,14 @@ impl Plans<'_> {
     pub async fn get(&self, id: PlanId) -> StoreResult<Option<Plan>> {
         self.store
             .detached(move |store| async move {
-                let row: Option<PlanRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     pricing_tiers::table
-                        .find(DbUuid(id.as_uuid()))
-                        .select(PlanRow::as_select())
+                        .find(Bind(id))
+                        .select(Plan::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(Plan::try_from).transpose()
+                }))
             })
             .await
     }
@@ -76,15 +80,14 @@ impl Plans<'_> {
         let name = name.to_owned();
         self.store
             .detached(move |store| async move {
-                let row: Option<PlanRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     pricing_tiers::table
                         .filter(pricing_tiers::name.eq(&name))
-                        .select(PlanRow::as_select())
+                        .select(Plan::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(Plan::try_from).transpose()
+                }))
             })
             .await
     }
@@ -96,14 +99,13 @@ impl Plans<'_> {
     pub async fn list(&self) -> StoreResult<Vec<Plan>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<PlanRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     pricing_tiers::table
-                        .select(PlanRow::as_select())
+                        .select(Plan::as_select())
                         .order(pricing_tiers::name)
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(Plan::try_from).collect()
+                }))
             })
             .await
     }

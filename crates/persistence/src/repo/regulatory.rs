@@ -9,8 +9,9 @@ use numbers_domain::{IsoCountry, NumberType};
 
 use crate::Store;
 use crate::error::StoreResult;
-use crate::models::{RegulatoryRequirement, RegulatoryRow};
+use crate::models::RegulatoryRequirement;
 use crate::schema::regulatory_requirements;
+use crate::sql_types::Bind;
 use crate::store::with_conn;
 
 /// Regulatory requirement repository.
@@ -25,20 +26,19 @@ impl Regulatory<'_> {
     /// # Errors
     /// [`crate::StoreError`] when the database fails.
     pub async fn upsert(&self, requirement: RegulatoryRequirement) -> StoreResult<()> {
-        let row = RegulatoryRow::from(&requirement);
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(regulatory_requirements::table)
-                        .values(&row)
+                        .values(requirement.clone())
                         .on_conflict((
                             regulatory_requirements::iso_country,
                             regulatory_requirements::number_type,
                         ))
                         .do_update()
                         .set((
-                            regulatory_requirements::bundle_sid.eq(&row.bundle_sid),
-                            regulatory_requirements::address_sid.eq(&row.address_sid),
+                            regulatory_requirements::bundle_sid.eq(&requirement.bundle_sid),
+                            regulatory_requirements::address_sid.eq(&requirement.address_sid),
                         ))
                         .execute(conn)
                         .await?;
@@ -59,15 +59,14 @@ impl Regulatory<'_> {
     ) -> StoreResult<Option<RegulatoryRequirement>> {
         self.store
             .detached(move |store| async move {
-                let row: Option<RegulatoryRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     regulatory_requirements::table
-                        .find((country.as_str(), number_type.as_str()))
-                        .select(RegulatoryRow::as_select())
+                        .find((Bind(country), Bind(number_type)))
+                        .select(RegulatoryRequirement::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(RegulatoryRequirement::try_from).transpose()
+                }))
             })
             .await
     }
@@ -82,17 +81,14 @@ impl Regulatory<'_> {
     ) -> StoreResult<Vec<RegulatoryRequirement>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<RegulatoryRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     regulatory_requirements::table
-                        .filter(regulatory_requirements::iso_country.eq(country.as_str()))
-                        .select(RegulatoryRow::as_select())
+                        .filter(regulatory_requirements::iso_country.eq(Bind(country)))
+                        .select(RegulatoryRequirement::as_select())
                         .order(regulatory_requirements::number_type)
                         .load(conn)
                         .await?
-                });
-                rows.into_iter()
-                    .map(RegulatoryRequirement::try_from)
-                    .collect()
+                }))
             })
             .await
     }

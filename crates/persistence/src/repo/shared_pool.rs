@@ -6,9 +6,8 @@ use numbers_domain::{E164, IsoCountry, TenantId};
 
 use crate::Store;
 use crate::error::StoreResult;
-use crate::models::{SharedPoolNumber, SharedPoolRow};
+use crate::models::SharedPoolNumber;
 use crate::schema::shared_pool_numbers;
-use crate::sql_types::{DbTime, DbUuid};
 use crate::store::with_conn;
 
 /// Shared pool repository.
@@ -29,23 +28,23 @@ impl SharedPool<'_> {
         friendly_name: Option<String>,
         iso_country: IsoCountry,
     ) -> StoreResult<SharedPoolNumber> {
-        let row = SharedPoolRow {
-            id: DbUuid(uuid::Uuid::new_v4()),
-            tenant_id: tenant_id.map(|t| DbUuid(t.as_uuid())),
-            phone_number: phone_number.as_str().to_owned(),
+        let number = SharedPoolNumber {
+            id: uuid::Uuid::new_v4(),
+            tenant_id,
+            phone_number: phone_number.clone(),
             friendly_name,
-            iso_country: iso_country.as_str().to_owned(),
-            created_at: DbTime(super::now()),
+            iso_country,
+            created_at: super::now(),
         };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(shared_pool_numbers::table)
-                        .values(&row)
+                        .values(number.clone())
                         .execute(conn)
                         .await?;
                 });
-                SharedPoolNumber::try_from(row)
+                Ok(number)
             })
             .await
     }
@@ -57,15 +56,14 @@ impl SharedPool<'_> {
     pub async fn list_for_tenant(&self, tenant_id: TenantId) -> StoreResult<Vec<SharedPoolNumber>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<SharedPoolRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     shared_pool_numbers::table
-                        .filter(shared_pool_numbers::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .select(SharedPoolRow::as_select())
+                        .filter(shared_pool_numbers::tenant_id.eq(Some(tenant_id)))
+                        .select(SharedPoolNumber::as_select())
                         .order(shared_pool_numbers::phone_number)
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(SharedPoolNumber::try_from).collect()
+                }))
             })
             .await
     }

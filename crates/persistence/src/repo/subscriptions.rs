@@ -9,9 +9,9 @@ use numbers_domain::{PlanId, SubscriptionId, SubscriptionStatus, TenantId};
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
-use crate::models::{Plan, PlanRow, Subscription, SubscriptionRow};
+use crate::models::{Plan, Subscription};
 use crate::schema::{pricing_tiers, subscriptions};
-use crate::sql_types::{DbTime, DbUuid};
+use crate::sql_types::Bind;
 use crate::store::with_conn;
 
 /// Subscription repository.
@@ -20,8 +20,9 @@ pub struct Subscriptions<'a> {
     pub(crate) store: &'a Store,
 }
 
-/// The statuses that allow buying, as stored.
-const BUYING_STATUSES: [&str; 2] = ["active", "trialing"];
+/// The statuses that allow buying (see [`SubscriptionStatus::allows_purchases`]).
+pub(crate) const BUYING_STATUSES: [SubscriptionStatus; 2] =
+    [SubscriptionStatus::Active, SubscriptionStatus::Trialing];
 
 impl Subscriptions<'_> {
     /// Subscribes a tenant to a plan.
@@ -35,24 +36,24 @@ impl Subscriptions<'_> {
         status: SubscriptionStatus,
         current_period_end: DateTime<Utc>,
     ) -> StoreResult<Subscription> {
-        let row = SubscriptionRow {
-            id: DbUuid(SubscriptionId::new().as_uuid()),
-            tenant_id: DbUuid(tenant_id.as_uuid()),
-            pricing_tier_id: DbUuid(plan_id.as_uuid()),
-            status: status.as_str().to_owned(),
-            current_period_end: DbTime(super::stored(current_period_end)),
+        let subscription = Subscription {
+            id: SubscriptionId::new(),
+            tenant_id,
+            plan_id,
+            status,
+            current_period_end: super::stored(current_period_end),
             canceled_at: None,
-            created_at: DbTime(super::now()),
+            created_at: super::now(),
         };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(subscriptions::table)
-                        .values(&row)
+                        .values(subscription.clone())
                         .execute(conn)
                         .await?;
                 });
-                Subscription::try_from(row)
+                Ok(subscription)
             })
             .await
     }
@@ -64,15 +65,14 @@ impl Subscriptions<'_> {
     pub async fn get(&self, id: SubscriptionId) -> StoreResult<Option<Subscription>> {
         self.store
             .detached(move |store| async move {
-                let row: Option<SubscriptionRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     subscriptions::table
-                        .find(DbUuid(id.as_uuid()))
-                        .select(SubscriptionRow::as_select())
+                        .find(Bind(id))
+                        .select(Subscription::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(Subscription::try_from).transpose()
+                }))
             })
             .await
     }
@@ -84,15 +84,14 @@ impl Subscriptions<'_> {
     pub async fn list_for_tenant(&self, tenant_id: TenantId) -> StoreResult<Vec<Subscription>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<SubscriptionRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     subscriptions::table
-                        .filter(subscriptions::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .select(SubscriptionRow::as_select())
+                        .filter(subscriptions::tenant_id.eq(Bind(tenant_id)))
+                        .select(Subscription::as_select())
                         .order((subscriptions::created_at.desc(), subscriptions::id))
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(Subscription::try_from).collect()
+                }))
             })
             .await
     }
@@ -108,19 +107,17 @@ impl Subscriptions<'_> {
     ) -> StoreResult<Option<(Subscription, Plan)>> {
         self.store
             .detached(move |store| async move {
-                let row: Option<(SubscriptionRow, PlanRow)> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     subscriptions::table
                         .inner_join(pricing_tiers::table)
-                        .filter(subscriptions::tenant_id.eq(DbUuid(tenant_id.as_uuid())))
-                        .filter(subscriptions::status.eq_any(BUYING_STATUSES))
-                        .select((SubscriptionRow::as_select(), PlanRow::as_select()))
+                        .filter(subscriptions::tenant_id.eq(Bind(tenant_id)))
+                        .filter(subscriptions::status.eq_any(BUYING_STATUSES.map(Bind)))
+                        .select((Subscription::as_select(), Plan::as_select()))
                         .order((subscriptions::created_at.desc(), subscriptions::id))
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(|(sub, plan)| Ok((Subscription::try_from(sub)?, Plan::try_from(plan)?)))
-                    .transpose()
+                }))
             })
             .await
     }
@@ -135,16 +132,16 @@ impl Subscriptions<'_> {
         id: SubscriptionId,
         effective_at: DateTime<Utc>,
     ) -> StoreResult<Subscription> {
-        let effective_at = DbTime(super::stored(effective_at));
+        let effective_at = super::stored(effective_at);
         self.store
             .detached(move |store| async move {
-                let row: Option<SubscriptionRow> = with_conn!(store, |conn| {
+                let row: Option<Subscription> = with_conn!(store, |conn| {
                     let target = subscriptions::table
-                        .filter(subscriptions::id.eq(DbUuid(id.as_uuid())))
-                        .filter(subscriptions::tenant_id.eq(DbUuid(tenant_id.as_uuid())));
+                        .filter(subscriptions::id.eq(Bind(id)))
+                        .filter(subscriptions::tenant_id.eq(Bind(tenant_id)));
                     let changed = diesel::update(target)
                         .set((
-                            subscriptions::status.eq(SubscriptionStatus::Canceled.as_str()),
+                            subscriptions::status.eq(Bind(SubscriptionStatus::Canceled)),
                             subscriptions::canceled_at.eq(Some(effective_at)),
                         ))
                         .execute(conn)
@@ -154,15 +151,14 @@ impl Subscriptions<'_> {
                     } else {
                         Some(
                             subscriptions::table
-                                .find(DbUuid(id.as_uuid()))
-                                .select(SubscriptionRow::as_select())
+                                .find(Bind(id))
+                                .select(Subscription::as_select())
                                 .first(conn)
                                 .await?,
                         )
                     }
                 });
                 row.ok_or(StoreError::NotFound("subscription"))
-                    .and_then(Subscription::try_from)
             })
             .await
     }
@@ -178,24 +174,23 @@ impl Subscriptions<'_> {
     ) -> StoreResult<Subscription> {
         self.store
             .detached(move |store| async move {
-                let row: Option<SubscriptionRow> = with_conn!(store, |conn| {
-                    let changed = diesel::update(subscriptions::table.find(DbUuid(id.as_uuid())))
-                        .set(subscriptions::status.eq(status.as_str()))
+                let row: Option<Subscription> = with_conn!(store, |conn| {
+                    let changed = diesel::update(subscriptions::table.find(Bind(id)))
+                        .set(subscriptions::status.eq(Bind(status)))
                         .execute(conn)
                         .await?;
                     if changed == 0 {
                         None
                     } else {
                         subscriptions::table
-                            .find(DbUuid(id.as_uuid()))
-                            .select(SubscriptionRow::as_select())
+                            .find(Bind(id))
+                            .select(Subscription::as_select())
                             .first(conn)
                             .await
                             .optional()?
                     }
                 });
                 row.ok_or(StoreError::NotFound("subscription"))
-                    .and_then(Subscription::try_from)
             })
             .await
     }
@@ -206,19 +201,18 @@ impl Subscriptions<'_> {
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn cancellations_due(&self, now: DateTime<Utc>) -> StoreResult<Vec<Subscription>> {
-        let now = DbTime(super::stored(now));
+        let now = super::stored(now);
         self.store
             .detached(move |store| async move {
-                let rows: Vec<SubscriptionRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     subscriptions::table
-                        .filter(subscriptions::status.eq(SubscriptionStatus::Canceled.as_str()))
-                        .filter(subscriptions::canceled_at.le(now))
-                        .select(SubscriptionRow::as_select())
+                        .filter(subscriptions::status.eq(Bind(SubscriptionStatus::Canceled)))
+                        .filter(subscriptions::canceled_at.le(Some(now)))
+                        .select(Subscription::as_select())
                         .order((subscriptions::canceled_at, subscriptions::id))
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(Subscription::try_from).collect()
+                }))
             })
             .await
     }

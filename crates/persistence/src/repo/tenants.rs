@@ -6,9 +6,9 @@ use numbers_domain::TenantId;
 
 use crate::Store;
 use crate::error::StoreResult;
-use crate::models::{Tenant, TenantRow};
+use crate::models::Tenant;
 use crate::schema::tenants;
-use crate::sql_types::{DbTime, DbUuid};
+use crate::sql_types::Bind;
 use crate::store::with_conn;
 
 /// Tenant repository.
@@ -31,20 +31,20 @@ impl Tenants<'_> {
     /// # Errors
     /// [`crate::StoreError::Conflict`] when the id exists.
     pub async fn create_with_id(&self, id: TenantId, name: &str) -> StoreResult<Tenant> {
-        let row = TenantRow {
-            id: DbUuid(id.as_uuid()),
+        let tenant = Tenant {
+            id,
             name: name.to_owned(),
-            created_at: DbTime(super::now()),
+            created_at: super::now(),
         };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(tenants::table)
-                        .values(&row)
+                        .values(tenant.clone())
                         .execute(conn)
                         .await?;
                 });
-                Ok(Tenant::from(row))
+                Ok(tenant)
             })
             .await
     }
@@ -56,15 +56,14 @@ impl Tenants<'_> {
     pub async fn get(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
         self.store
             .detached(move |store| async move {
-                let row: Option<TenantRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     tenants::table
-                        .find(DbUuid(id.as_uuid()))
-                        .select(TenantRow::as_select())
+                        .find(Bind(id))
+                        .select(Tenant::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                Ok(row.map(Tenant::from))
+                }))
             })
             .await
     }
@@ -76,14 +75,13 @@ impl Tenants<'_> {
     pub async fn list(&self) -> StoreResult<Vec<Tenant>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<TenantRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     tenants::table
-                        .select(TenantRow::as_select())
+                        .select(Tenant::as_select())
                         .order((tenants::created_at, tenants::id))
                         .load(conn)
                         .await?
-                });
-                Ok(rows.into_iter().map(Tenant::from).collect())
+                }))
             })
             .await
     }

@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl as _;
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
-use crate::models::{TwilioAccount, TwilioAccountRow};
+use crate::models::TwilioAccount;
 use crate::schema::twilio_accounts;
 use crate::store::with_conn;
 
@@ -24,16 +24,21 @@ impl TwilioAccounts<'_> {
     /// # Errors
     /// [`StoreError::Conflict`] when the sid is already recorded.
     pub async fn insert(&self, account: TwilioAccount) -> StoreResult<TwilioAccount> {
-        let row = TwilioAccountRow::from(&account);
+        // Stored at the precision both backends keep, so the account returned equals the one
+        // read back later.
+        let account = TwilioAccount {
+            created_at: super::stored(account.created_at),
+            ..account
+        };
         self.store
             .detached(move |store| async move {
                 with_conn!(store, |conn| {
                     diesel::insert_into(twilio_accounts::table)
-                        .values(&row)
+                        .values(account.clone())
                         .execute(conn)
                         .await?;
                 });
-                TwilioAccount::try_from(row)
+                Ok(account)
             })
             .await
     }
@@ -46,15 +51,14 @@ impl TwilioAccounts<'_> {
         let sid = sid.to_owned();
         self.store
             .detached(move |store| async move {
-                let row: Option<TwilioAccountRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     twilio_accounts::table
                         .find(&sid)
-                        .select(TwilioAccountRow::as_select())
+                        .select(TwilioAccount::as_select())
                         .first(conn)
                         .await
                         .optional()?
-                });
-                row.map(TwilioAccount::try_from).transpose()
+                }))
             })
             .await
     }
@@ -66,15 +70,14 @@ impl TwilioAccounts<'_> {
     pub async fn list_sealed(&self) -> StoreResult<Vec<TwilioAccount>> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<TwilioAccountRow> = with_conn!(store, |conn| {
+                Ok(with_conn!(store, |conn| {
                     twilio_accounts::table
                         .filter(twilio_accounts::sealed_auth_token.is_not_null())
-                        .select(TwilioAccountRow::as_select())
+                        .select(TwilioAccount::as_select())
                         .order(twilio_accounts::sid)
                         .load(conn)
                         .await?
-                });
-                rows.into_iter().map(TwilioAccount::try_from).collect()
+                }))
             })
             .await
     }
