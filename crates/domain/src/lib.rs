@@ -23,6 +23,7 @@ mod lifecycle;
 mod money;
 mod number;
 mod quota;
+pub mod reconcile;
 mod subscription;
 
 pub use carrier::{
