@@ -24,6 +24,7 @@ mod lifecycle;
 mod money;
 mod number;
 mod quota;
+pub mod reconcile;
 mod subscription;
 
 pub use audit::{AuditAction, AuditSource};
