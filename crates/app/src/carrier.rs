@@ -139,6 +139,10 @@ fn address_requirement(value: Option<&twilio_client::AddressRequirement>) -> Add
 
 #[async_trait::async_trait]
 impl Carrier for TwilioCarrier {
+    fn account_sid(&self) -> &str {
+        self.client.account_sid()
+    }
+
     async fn search_available(
         &self,
         query: &AvailableQuery,

@@ -19,6 +19,7 @@ mod carrier;
 mod channels;
 mod config;
 mod error;
+pub mod idempotency;
 mod logging;
 pub mod metrics;
 pub mod numbers;
@@ -183,6 +184,10 @@ struct NoCarrier;
 
 #[async_trait::async_trait]
 impl Carrier for NoCarrier {
+    fn account_sid(&self) -> &str {
+        ""
+    }
+
     async fn search_available(
         &self,
         _query: &numbers_domain::AvailableQuery,

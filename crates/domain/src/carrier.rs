@@ -263,6 +263,9 @@ pub type OwnedNumbers = futures_core::stream::BoxStream<'static, Result<OwnedNum
 /// [`CarrierError::OutcomeUnknown`] means it may have.
 #[async_trait::async_trait]
 pub trait Carrier: Send + Sync + std::fmt::Debug {
+    /// The carrier account numbers are bought on (Twilio's master account `AC…`).
+    fn account_sid(&self) -> &str;
+
     /// Searches the inventory.
     async fn search_available(
         &self,

@@ -72,6 +72,38 @@ pub enum ApiError {
     /// No active or trialing subscription.
     #[error("the tenant has no active subscription")]
     SubscriptionInactive,
+    /// The number cannot be bought (taken, or Twilio says it is gone).
+    #[error("this phone number is no longer available")]
+    NumberUnavailable {
+        /// Twilio's code, when Twilio said so.
+        twilio_code: Option<i32>,
+    },
+    /// Twilio wants regulatory documents the platform has not registered.
+    #[error(
+        "this phone number needs regulatory documents (a bundle or an address) the platform has not registered for its country and type"
+    )]
+    RegulatoryRequirementsMissing {
+        /// Twilio's code.
+        twilio_code: Option<i32>,
+    },
+    /// The client's price is not the current one.
+    #[error("the monthly price has changed; check current_price and buy again")]
+    PriceChanged {
+        /// The current price as a decimal string, when known.
+        current_price: Option<String>,
+    },
+    /// The number's status does not allow the operation.
+    #[error("the phone number is {0}; this needs an active number")]
+    NotActive(String),
+    /// Another request changed the number at the same time.
+    #[error("the phone number was changed by another request at the same time; try again")]
+    ChangedConcurrently,
+    /// The `Idempotency-Key` was used for another request.
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyKeyInFlight,
     /// Twilio refused the request.
     #[error("Twilio refused the request")]
     Twilio {
@@ -119,6 +151,13 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::QuotaExceeded { .. } => "phone_number_quota_exceeded",
             Self::SubscriptionInactive => "subscription_inactive",
+            Self::NumberUnavailable { .. } => "phone_number_unavailable",
+            Self::RegulatoryRequirementsMissing { .. } => "regulatory_requirements_missing",
+            Self::PriceChanged { .. } => "price_changed",
+            Self::NotActive(_) => "phone_number_not_active",
+            Self::ChangedConcurrently => "concurrent_change",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::IdempotencyKeyInFlight => "idempotency_key_in_flight",
             Self::Twilio { .. } => "twilio_error",
             Self::TwilioUnavailable => "twilio_unavailable",
             Self::DatabaseUnavailable => "database_unavailable",
@@ -146,12 +185,29 @@ impl ApiError {
                 body.used = Some(*used);
                 body.quota = Some(*quota);
             }
-            Self::Twilio { twilio_code } | Self::TwilioNotFound { twilio_code, .. } => {
+            Self::Twilio { twilio_code }
+            | Self::TwilioNotFound { twilio_code, .. }
+            | Self::NumberUnavailable { twilio_code }
+            | Self::RegulatoryRequirementsMissing { twilio_code } => {
                 body.twilio_code = *twilio_code;
             }
+            Self::PriceChanged { current_price } => body.current_price.clone_from(current_price),
             _ => {}
         }
         body
+    }
+}
+
+impl ApiError {
+    /// Logs what needs logging, once, where the error is answered (inside the request's
+    /// span, so with its request id): the detail of internal errors, and outages.
+    pub(crate) fn log(&self) {
+        match self {
+            Self::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            Self::DatabaseUnavailable => tracing::warn!("database unavailable"),
+            Self::TwilioUnavailable => tracing::warn!("Twilio unavailable"),
+            _ => {}
+        }
     }
 }
 
@@ -192,8 +248,22 @@ impl From<numbers_app::ServiceError> for ApiError {
                 message,
                 twilio_code: code,
             },
+            E::QuotaExceeded { used, quota } => Self::QuotaExceeded { used, quota },
+            E::SubscriptionInactive => Self::SubscriptionInactive,
+            E::NumberUnavailable { code } => Self::NumberUnavailable { twilio_code: code },
+            E::RegulatoryRequirementsMissing { code } => {
+                Self::RegulatoryRequirementsMissing { twilio_code: code }
+            }
+            E::PriceChanged { current } => Self::PriceChanged {
+                current_price: current.map(|m| m.to_string()),
+            },
+            E::NotActive { status } => Self::NotActive(status.to_string()),
+            E::ChangedConcurrently => Self::ChangedConcurrently,
+            E::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            E::IdempotencyKeyInFlight => Self::IdempotencyKeyInFlight,
             E::Carrier(error) => error.into(),
             E::Store(error) => error.into(),
+            E::Internal(detail) => Self::Internal(detail),
         }
     }
 }
@@ -207,6 +277,14 @@ impl ResponseError for ApiError {
             Self::NotFound(_) | Self::TwilioNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::QuotaExceeded { .. } | Self::SubscriptionInactive => StatusCode::PAYMENT_REQUIRED,
+            Self::NumberUnavailable { .. }
+            | Self::PriceChanged { .. }
+            | Self::NotActive(_)
+            | Self::ChangedConcurrently
+            | Self::IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            Self::RegulatoryRequirementsMissing { .. } | Self::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Twilio { .. } => StatusCode::BAD_GATEWAY,
             Self::TwilioUnavailable | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -216,13 +294,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            // Logged once here, inside the request's span (so with its request id).
-            Self::Internal(detail) => tracing::error!(error = %detail, "request failed"),
-            Self::DatabaseUnavailable => tracing::warn!("database unavailable"),
-            Self::TwilioUnavailable => tracing::warn!("Twilio unavailable"),
-            _ => {}
-        }
+        self.log();
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, Self::Unauthorized(_)) {
             response.insert_header(("WWW-Authenticate", "Bearer"));

@@ -33,7 +33,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Registers every route, the body and query error handlers, and the fallbacks for unknown
 /// routes and methods.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use routes::{channels, health, legacy, ops, phone_numbers};
+    use routes::{channels, health, legacy, number, ops, phone_numbers, purchase};
     cfg.app_data(
         web::JsonConfig::default()
             .limit(MAX_BODY_BYTES)
@@ -49,6 +49,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/v1/phone-numbers").route(web::get().to(phone_numbers::list)))
     .service(resource("/v1/phone-numbers/available").route(web::get().to(phone_numbers::available)))
     .service(resource("/v1/phone-numbers/pricing").route(web::get().to(phone_numbers::pricing)))
+    .service(resource("/v1/phone-numbers/purchase").route(web::post().to(purchase::purchase)))
+    .service(
+        resource("/v1/phone-numbers/{id}")
+            .route(web::get().to(number::get))
+            .route(web::delete().to(number::release))
+            .route(web::patch().to(number::attach)),
+    )
     .service(
         resource("/v1/channels")
             .route(web::get().to(channels::list))

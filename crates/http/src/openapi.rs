@@ -6,7 +6,7 @@ use utoipa::Modify;
 use utoipa::OpenApi as _;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use crate::routes::{channels, health, legacy, phone_numbers};
+use crate::routes::{channels, health, legacy, number, phone_numbers, purchase};
 use crate::{ErrorBody, views};
 
 /// The API's OpenAPI description.
@@ -20,6 +20,10 @@ use crate::{ErrorBody, views};
         phone_numbers::list,
         phone_numbers::available,
         phone_numbers::pricing,
+        purchase::purchase,
+        number::get,
+        number::release,
+        number::attach,
         channels::list,
         channels::create,
         legacy::list,
@@ -39,6 +43,8 @@ use crate::{ErrorBody, views};
         views::ChannelView,
         views::CreateChannelRequest,
         views::LegacyPoolNumber,
+        purchase::PurchaseRequest,
+        number::AttachRequest,
         health::Status,
     )),
     modifiers(&BearerAuth),

@@ -47,6 +47,8 @@ pub enum Conflict {
     TwilioSidTaken,
     /// A row with this primary key or unique name exists already.
     Duplicate(String),
+    /// The row changed since the caller read it (a compare-and-set found another value).
+    ChangedConcurrently,
 }
 
 impl fmt::Display for Conflict {
@@ -55,6 +57,7 @@ impl fmt::Display for Conflict {
             Self::NumberAlreadyLive => f.write_str("the phone number is already held"),
             Self::TwilioSidTaken => f.write_str("the Twilio sid is already recorded"),
             Self::Duplicate(what) => write!(f, "duplicate {what}"),
+            Self::ChangedConcurrently => f.write_str("the row was changed concurrently"),
         }
     }
 }

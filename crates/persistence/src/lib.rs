@@ -40,7 +40,8 @@ pub use models::{
 };
 pub use repo::audit_events::NewAuditEvent;
 pub use repo::channels::NewChannel;
-pub use repo::phone_numbers::{Changes, NewReservation, Reservation, StatusFilter};
+pub use repo::idempotency::{Claim, StoredAnswer};
+pub use repo::phone_numbers::{Changes, ChannelChange, NewReservation, Reservation, StatusFilter};
 pub use store::{
     Backend, DEFAULT_SQLITE_PATH, DatabaseUrl, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, Store,
     StoreOptions,

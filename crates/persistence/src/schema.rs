@@ -184,6 +184,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    idempotency_keys (tenant_id, key) {
+        tenant_id -> Uuid,
+        key -> Text,
+        fingerprint -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Instant,
+        completed_at -> Nullable<Instant>,
+    }
+}
+
 diesel::joinable!(subscriptions -> tenants (tenant_id));
 diesel::joinable!(subscriptions -> pricing_tiers (pricing_tier_id));
 diesel::joinable!(channels -> tenants (tenant_id));
@@ -203,4 +218,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     call_events,
     audit_events,
     drift_runs,
+    idempotency_keys,
 );

@@ -9,8 +9,8 @@ use numbers_domain::{
 };
 use numbers_persistence::testing::{tenant_with_quota, voice_channel};
 use numbers_persistence::{
-    Actor, AuditDetail, Changes, Conflict, NewAuditEvent, NewChannel, PhoneNumberSummary,
-    Reservation, StatusFilter, StoreError, both_backends,
+    Actor, AuditDetail, Changes, ChannelChange, Conflict, NewAuditEvent, NewChannel,
+    PhoneNumberSummary, Reservation, StatusFilter, StoreError, both_backends,
 };
 use support::{actor, number, reservation};
 
@@ -30,6 +30,20 @@ fn purchased(sid: &str) -> Changes {
         status_callback_url: Some("https://api.example/webhooks/twilio/status".into()),
         purchased_at: Some(Utc::now()),
         ..Changes::default()
+    }
+}
+
+fn change(
+    channel_id: Option<numbers_domain::ChannelId>,
+    voice_url: &str,
+    status_callback_url: &str,
+    expected_voice_url: Option<String>,
+) -> ChannelChange {
+    ChannelChange {
+        channel_id,
+        voice_url: voice_url.into(),
+        status_callback_url: status_callback_url.into(),
+        expected_voice_url,
     }
 }
 
@@ -158,21 +172,28 @@ both_backends! {
 
         let attached = store
             .phone_numbers()
-            .set_channel(tenant.id, active.id, Some(channel.id), "https://x/voice?channel_id=1".into(), "https://x/status?channel_id=1".into(), &actor())
+            .set_channel(tenant.id, active.id, change(Some(channel.id), "https://x/voice?channel_id=1", "https://x/status?channel_id=1", active.voice_url.clone()), &actor())
             .await
             .unwrap();
         assert_eq!(attached.channel_id, Some(channel.id));
         assert_eq!(attached.voice_url.as_deref(), Some("https://x/voice?channel_id=1"));
+        // A change based on a stale read is refused and changes nothing.
+        let stale = store
+            .phone_numbers()
+            .set_channel(tenant.id, active.id, change(None, "https://x/voice", "https://x/status", active.voice_url.clone()), &actor())
+            .await;
+        assert!(matches!(stale, Err(StoreError::Conflict(Conflict::ChangedConcurrently))), "{stale:?}");
         let detached = store
             .phone_numbers()
-            .set_channel(tenant.id, active.id, None, "https://x/voice".into(), "https://x/status".into(), &actor())
+            .set_channel(tenant.id, active.id, change(None, "https://x/voice", "https://x/status", attached.voice_url.clone()), &actor())
             .await
             .unwrap();
         assert_eq!(detached.channel_id, None);
 
-        let releasing = store.phone_numbers().mark_releasing(active.id, &actor()).await.unwrap();
+        let releasing = store.phone_numbers().mark_releasing(active.id, ReleaseReason::User, &actor()).await.unwrap();
         assert_eq!(releasing.status, NumberStatus::Releasing);
-        let retried = store.phone_numbers().mark_releasing(active.id, &Actor::drift_sync()).await.unwrap();
+        assert_eq!(releasing.release_reason, Some(ReleaseReason::User), "the reason is kept from the start");
+        let retried = store.phone_numbers().mark_releasing(active.id, ReleaseReason::User, &Actor::drift_sync()).await.unwrap();
         assert_eq!(retried.status, NumberStatus::Releasing);
         let released = store.phone_numbers().mark_released(active.id, ReleaseReason::User, &actor()).await.unwrap();
         assert_eq!(released.status, NumberStatus::Released);
@@ -199,7 +220,7 @@ both_backends! {
         let store = &db.store;
         let (tenant, _) = tenant_with_quota(store, 3).await;
         let pending = reserve_one(store, tenant.id, 1).await;
-        let refused = store.phone_numbers().mark_releasing(pending.id, &actor()).await;
+        let refused = store.phone_numbers().mark_releasing(pending.id, ReleaseReason::User, &actor()).await;
         assert!(matches!(refused, Err(StoreError::InvalidTransition(_))), "{refused:?}");
         let failed = store.phone_numbers().mark_failed(pending.id, Some(21422), &actor()).await.unwrap();
         assert_eq!((failed.status, failed.failure_code), (NumberStatus::Failed, Some(21422)));
@@ -208,7 +229,7 @@ both_backends! {
         let unchanged = store.phone_numbers().get(tenant.id, pending.id).await.unwrap().unwrap();
         assert_eq!(unchanged, failed);
         // Attaching is only for active numbers.
-        let attach = store.phone_numbers().set_channel(tenant.id, pending.id, None, "v".into(), "s".into(), &actor()).await;
+        let attach = store.phone_numbers().set_channel(tenant.id, pending.id, change(None, "v", "s", None), &actor()).await;
         assert!(matches!(attach, Err(StoreError::InvalidTransition(_))), "{attach:?}");
         let missing = store.phone_numbers().mark_failed(PhoneNumberId::new(), None, &actor()).await;
         assert!(matches!(missing, Err(StoreError::NotFound("phone number"))), "{missing:?}");
@@ -325,7 +346,7 @@ both_backends! {
         let numbers = store.phone_numbers();
         numbers.mark_active(a2.id, purchased("PNa2"), &actor()).await.unwrap();
         numbers.mark_active(a3.id, purchased("PNa3"), &actor()).await.unwrap();
-        numbers.mark_releasing(a3.id, &actor()).await.unwrap();
+        numbers.mark_releasing(a3.id, ReleaseReason::User, &actor()).await.unwrap();
         numbers.mark_released(a3.id, ReleaseReason::User, &actor()).await.unwrap();
 
         let ids = |rows: Vec<PhoneNumberSummary>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
@@ -501,4 +522,35 @@ async fn sqlite_stores_ids_instants_amounts_and_names_as_text() {
         stored.created_at,
         numbers_persistence::sql_types::sqlite_time_text(row.created_at)
     );
+}
+
+both_backends! {
+    async fn idempotency_keys_are_claimed_once_replayed_and_scoped_to_the_tenant(db) {
+        use numbers_persistence::{Claim, StoredAnswer};
+        use std::time::Duration as StdDuration;
+        let store = &db.store;
+        let (acme, _) = tenant_with_quota(store, 1).await;
+        let (globex, _) = tenant_with_quota(store, 1).await;
+        let keys = store.idempotency_keys();
+        let day = StdDuration::from_secs(24 * 3600);
+        assert_eq!(keys.claim(acme.id, "k1", "f1", day).await.unwrap(), Claim::Owned);
+        assert_eq!(keys.claim(acme.id, "k1", "f1", day).await.unwrap(), Claim::InFlight);
+        assert_eq!(keys.claim(acme.id, "k1", "f2", day).await.unwrap(), Claim::Mismatch);
+        // Another tenant's key of the same name is its own.
+        assert_eq!(keys.claim(globex.id, "k1", "f2", day).await.unwrap(), Claim::Owned);
+        let answer = StoredAnswer { status: 201, body: "{\"id\":\"x\",\"é\":1}".into() };
+        keys.complete(acme.id, "k1", &answer).await.unwrap();
+        assert_eq!(keys.claim(acme.id, "k1", "f1", day).await.unwrap(), Claim::Replay(answer.clone()));
+        assert_eq!(keys.answer(acme.id, "k1").await.unwrap(), Some(answer.clone()));
+        // Releasing an answered key does nothing; an unanswered one is freed.
+        keys.release(acme.id, "k1").await.unwrap();
+        assert_eq!(keys.claim(acme.id, "k1", "f1", day).await.unwrap(), Claim::Replay(answer));
+        keys.release(globex.id, "k1").await.unwrap();
+        assert_eq!(keys.claim(globex.id, "k1", "f3", day).await.unwrap(), Claim::Owned);
+        // Past the time to live a key is free again, and purged.
+        assert_eq!(keys.claim(acme.id, "k1", "f9", StdDuration::ZERO).await.unwrap(), Claim::Owned);
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+        assert_eq!(keys.purge_expired(StdDuration::from_millis(1)).await.unwrap(), 2);
+        assert_eq!(keys.answer(acme.id, "k1").await.unwrap(), None);
+    }
 }

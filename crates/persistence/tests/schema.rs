@@ -15,6 +15,7 @@ async fn postgres_and_sqlite_migrations_define_the_same_logical_schema() {
         "call_events",
         "channels",
         "drift_runs",
+        "idempotency_keys",
         "phone_numbers",
         "pricing_tiers",
         "regulatory_requirements",

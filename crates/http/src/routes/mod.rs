@@ -3,5 +3,7 @@
 pub mod channels;
 pub mod health;
 pub mod legacy;
+pub mod number;
 pub mod ops;
 pub mod phone_numbers;
+pub mod purchase;

@@ -116,6 +116,42 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// A request with a bearer token and optional JSON body; returns status and JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Numbers the fake offers for sale in `(country, kind)`, first `count` of them.
+    pub fn offers(
+        &self,
+        country: &str,
+        kind: twilio_fake::NumberKind,
+        count: usize,
+    ) -> Vec<String> {
+        self.fake
+            .control()
+            .available_numbers(country, kind)
+            .expect("stocked")
+            .into_iter()
+            .take(count)
+            .map(|n| n.phone_number)
+            .collect()
+    }
+}
+
 /// Asserts an error envelope with this status and code; returns the body.
 #[track_caller]
 pub fn assert_error(answer: &(u16, Value), status: u16, code: &str) -> Value {

@@ -2,6 +2,7 @@
 
 pub mod audit_events;
 pub mod channels;
+pub mod idempotency;
 pub mod phone_numbers;
 pub mod plans;
 pub mod regulatory;
@@ -72,6 +73,12 @@ impl Store {
     #[must_use]
     pub fn twilio_accounts(&self) -> twilio_accounts::TwilioAccounts<'_> {
         twilio_accounts::TwilioAccounts { store: self }
+    }
+
+    /// Idempotency keys of purchases.
+    #[must_use]
+    pub fn idempotency_keys(&self) -> idempotency::IdempotencyKeys<'_> {
+        idempotency::IdempotencyKeys { store: self }
     }
 
     /// Audit events.

@@ -70,6 +70,19 @@ pub enum Reservation {
     NoActiveSubscription,
 }
 
+/// A change of the channel a number is attached to (see [`PhoneNumbers::set_channel`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelChange {
+    /// The new channel; `None` detaches.
+    pub channel_id: Option<ChannelId>,
+    /// The voice URL now written on Twilio.
+    pub voice_url: String,
+    /// The status callback URL now written on Twilio.
+    pub status_callback_url: String,
+    /// The voice URL the caller read before changing Twilio.
+    pub expected_voice_url: Option<String>,
+}
+
 /// Which rows [`PhoneNumbers::list_for_tenant`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StatusFilter {
@@ -312,19 +325,25 @@ impl PhoneNumbers<'_> {
         .await
     }
 
-    /// `active` → `releasing` (or `releasing` again, for a retry).
+    /// `active` → `releasing` (or `releasing` again, for a retry), recording why, so a
+    /// release finished later (by drift-sync) keeps its reason.
     ///
     /// # Errors
     /// As [`PhoneNumbers::transition`].
     pub async fn mark_releasing(
         &self,
         id: PhoneNumberId,
+        reason: ReleaseReason,
         actor: &Actor,
     ) -> StoreResult<PhoneNumberRecord> {
+        let changes = Changes {
+            release_reason: Some(reason),
+            ..Changes::default()
+        };
         self.transition(
             id,
             NumberStatus::Releasing,
-            Changes::default(),
+            changes,
             actor,
             AuditAction::ReleaseStarted,
         )
@@ -356,30 +375,32 @@ impl PhoneNumbers<'_> {
         .await
     }
 
-    /// Attaches an `active` number to a channel (or detaches it with `None`) and records the
-    /// webhook URLs now written on Twilio.
+    /// Attaches an `active` number to a channel (or detaches it) and records the webhook
+    /// URLs now written on Twilio, provided the stored voice URL is still the one the caller
+    /// read (`change.expected_voice_url`), so two concurrent changes cannot leave the row
+    /// disagreeing with what the later one wrote on Twilio.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the tenant has no such number;
     /// [`StoreError::InvalidTransition`] when it is not `active`;
-    /// [`StoreError::MissingReference`] when the channel does not exist.
+    /// [`StoreError::Conflict`] with [`crate::Conflict::ChangedConcurrently`] when the voice
+    /// URL changed meanwhile; [`StoreError::MissingReference`] when the channel does not
+    /// exist.
     pub async fn set_channel(
         &self,
         tenant_id: TenantId,
         id: PhoneNumberId,
-        channel_id: Option<ChannelId>,
-        voice_url: String,
-        status_callback_url: String,
+        change: ChannelChange,
         actor: &Actor,
     ) -> StoreResult<PhoneNumberRecord> {
-        let action = if channel_id.is_some() {
+        let action = if change.channel_id.is_some() {
             AuditAction::ChannelAttached
         } else {
             AuditAction::ChannelDetached
         };
         let audit = AuditEvent {
             detail: AuditDetail {
-                channel_id,
+                channel_id: change.channel_id,
                 ..AuditDetail::default()
             }
             .or_none(),
@@ -387,33 +408,44 @@ impl PhoneNumbers<'_> {
         };
         self.store
             .detached(move |store| async move {
-                write_tx!(store, |conn| {
+                write_tx!(store, |conn| pg_lock: {
+                    phone_numbers::table
+                        .find(Bind(id))
+                        .select(phone_numbers::id)
+                        .for_update()
+                        .first::<PhoneNumberId>(conn)
+                        .await
+                        .optional()?;
+                }, {
                     let of_tenant = phone_numbers::table
                         .filter(phone_numbers::id.eq(Bind(id)))
                         .filter(phone_numbers::tenant_id.eq(Bind(tenant_id)));
-                    let changed = diesel::update(
-                        of_tenant.filter(phone_numbers::status.eq(Bind(NumberStatus::Active))),
-                    )
-                    .set((
-                        phone_numbers::channel_id.eq(channel_id),
-                        phone_numbers::voice_url.eq(Some(&voice_url)),
-                        phone_numbers::status_callback_url.eq(Some(&status_callback_url)),
-                        phone_numbers::updated_at.eq(Bind(super::now())),
-                    ))
-                    .execute(conn)
-                    .await?;
-                    let record: PhoneNumberRecord = of_tenant
+                    let current: PhoneNumberRecord = of_tenant
                         .select(PhoneNumberRecord::as_select())
                         .first(conn)
                         .await
                         .optional()?
                         .ok_or(StoreError::NotFound("phone number"))?;
-                    if changed != 1 {
+                    if current.status != NumberStatus::Active {
                         return Err(StoreError::InvalidTransition(TransitionError {
-                            from: record.status,
+                            from: current.status,
                             to: NumberStatus::Active,
                         }));
                     }
+                    if current.voice_url != change.expected_voice_url {
+                        return Err(StoreError::Conflict(crate::Conflict::ChangedConcurrently));
+                    }
+                    let record = diesel::update(of_tenant)
+                        .set((
+                            phone_numbers::channel_id.eq(change.channel_id),
+                            phone_numbers::voice_url.eq(Some(&change.voice_url)),
+                            phone_numbers::status_callback_url
+                                .eq(Some(&change.status_callback_url)),
+                            phone_numbers::updated_at.eq(Bind(super::now())),
+                        ))
+                        .returning(PhoneNumberRecord::as_returning())
+                        .get_result(conn)
+                        .await?;
                     diesel::insert_into(audit_events::table)
                         .values(audit.clone())
                         .execute(conn)

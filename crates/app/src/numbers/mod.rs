@@ -99,3 +99,76 @@ impl App {
             })
     }
 }
+
+mod attach;
+mod purchase;
+mod release;
+
+pub use purchase::{Purchase, PurchaseOutcome};
+
+use numbers_domain::{ChannelId, NumberStatus, PhoneNumberId, TenantId, Webhooks};
+use numbers_persistence::PhoneNumberRecord;
+
+/// The webhook URLs written on a number (SPEC §7): the voice and status routes of this
+/// service's public address, with the channel's id when the number is attached to one.
+#[must_use]
+pub fn webhooks_for(public_base_url: &str, channel_id: Option<ChannelId>) -> Webhooks {
+    let query = channel_id.map_or_else(String::new, |id| format!("?channel_id={id}"));
+    Webhooks {
+        voice_url: format!("{public_base_url}/webhooks/twilio/voice{query}"),
+        status_callback_url: format!("{public_base_url}/webhooks/twilio/status{query}"),
+    }
+}
+
+impl App {
+    /// The tenant's number, or [`ServiceError::NotFound`] (also for another tenant's).
+    async fn tenant_number(
+        &self,
+        tenant_id: TenantId,
+        id: PhoneNumberId,
+    ) -> Result<PhoneNumberRecord, ServiceError> {
+        self.store()
+            .phone_numbers()
+            .get(tenant_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("phone number"))
+    }
+
+    /// Checks that `channel_id`, when given, is one of the tenant's voice channels.
+    async fn voice_channel(
+        &self,
+        tenant_id: TenantId,
+        channel_id: Option<ChannelId>,
+    ) -> Result<(), ServiceError> {
+        let Some(id) = channel_id else {
+            return Ok(());
+        };
+        match self.store().channels().get(tenant_id, id).await? {
+            Some(channel) if channel.kind == numbers_domain::ChannelKind::Voice => Ok(()),
+            Some(_) => Err(ServiceError::Invalid {
+                field: "channel_id",
+                message: "channel_id must name a voice channel; numbers attach only to voice \
+                          channels"
+                    .into(),
+            }),
+            None => Err(ServiceError::Invalid {
+                field: "channel_id",
+                message: "channel_id names no channel of this tenant".into(),
+            }),
+        }
+    }
+}
+
+/// Refuses an operation on a number that is not in one of `allowed`.
+fn require_status(
+    record: &PhoneNumberRecord,
+    allowed: &[NumberStatus],
+) -> Result<(), ServiceError> {
+    if allowed.contains(&record.status) {
+        Ok(())
+    } else {
+        Err(ServiceError::NotActive {
+            status: record.status,
+        })
+    }
+}

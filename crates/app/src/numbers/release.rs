@@ -1,0 +1,103 @@
+//! Releasing a number (SPEC §6): `releasing`, the delete on Twilio (a 404 there means it is
+//! already gone), then `released`. A failure leaves the row `releasing`, which drift-sync
+//! retries; repeating a release is harmless.
+
+use numbers_domain::{CarrierError, NumberStatus, PhoneNumberId, ReleaseReason, TenantId};
+use numbers_persistence::{Actor, PhoneNumberRecord, StoreError};
+
+use crate::error::run_whole;
+use crate::{App, ServiceError};
+
+impl App {
+    /// Releases the tenant's number at its admin's request (reason `user`), on a task of
+    /// its own. A number already released is answered as it is.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] for an unknown (or another tenant's) number;
+    /// [`ServiceError::NotActive`] while its purchase is still being settled;
+    /// [`ServiceError::Carrier`] when Twilio refuses or cannot be reached (the row stays
+    /// `releasing`); [`ServiceError::Store`].
+    pub async fn release(
+        &self,
+        tenant_id: TenantId,
+        id: PhoneNumberId,
+        actor: Actor,
+    ) -> Result<PhoneNumberRecord, ServiceError> {
+        let app = self.clone();
+        run_whole(async move {
+            let record = app.tenant_number(tenant_id, id).await?;
+            app.release_number(record, ReleaseReason::User, &actor)
+                .await
+        })
+        .await
+    }
+
+    /// Releases a number whatever its owner (the API, the cancellation task and drift-sync
+    /// share it). `released` and `failed` rows are returned unchanged; a `pending` one is
+    /// refused, since nobody knows yet whether it was bought.
+    ///
+    /// # Errors
+    /// As [`App::release`].
+    pub async fn release_number(
+        &self,
+        record: PhoneNumberRecord,
+        reason: ReleaseReason,
+        actor: &Actor,
+    ) -> Result<PhoneNumberRecord, ServiceError> {
+        let numbers = self.store().phone_numbers();
+        let record = match record.status {
+            NumberStatus::Released | NumberStatus::Failed => return Ok(record),
+            NumberStatus::Pending => {
+                return Err(ServiceError::NotActive {
+                    status: record.status,
+                });
+            }
+            NumberStatus::Active | NumberStatus::Releasing => {
+                match numbers
+                    .mark_releasing(record.id, reason.clone(), actor)
+                    .await
+                {
+                    Ok(releasing) => releasing,
+                    // Another release finished first.
+                    Err(StoreError::InvalidTransition(_)) => return self.reread(record).await,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        };
+        let deleted = match record.twilio_sid.as_deref() {
+            Some(sid) => self.carrier().release(sid).await,
+            // A row without Twilio's sid (imported) is looked up by its number.
+            None => match self.carrier().find_owned(&record.phone_number).await {
+                Ok(Some(owned)) => self.carrier().release(&owned.sid).await,
+                Ok(None) => Ok(()),
+                Err(error) => Err(error),
+            },
+        };
+        match deleted {
+            Ok(()) | Err(CarrierError::NotFound { .. }) => {}
+            Err(error) => {
+                tracing::warn!(
+                    number.id = %record.id,
+                    phone_number = %record.phone_number.masked(),
+                    %error,
+                    "release failed on Twilio; the row stays releasing for drift-sync"
+                );
+                return Err(error.into());
+            }
+        }
+        match numbers.mark_released(record.id, reason, actor).await {
+            Ok(released) => Ok(released),
+            Err(StoreError::InvalidTransition(_)) => self.reread(record).await,
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The row as it is now, after a concurrent change won.
+    async fn reread(&self, record: PhoneNumberRecord) -> Result<PhoneNumberRecord, ServiceError> {
+        self.store()
+            .phone_numbers()
+            .get_any(record.id)
+            .await?
+            .ok_or(ServiceError::NotFound("phone number"))
+    }
+}
