@@ -8,7 +8,6 @@
 
 pub mod auth;
 mod error;
-mod list_json;
 pub mod middleware;
 pub mod openapi;
 mod params;

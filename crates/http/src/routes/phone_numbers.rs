@@ -1,6 +1,5 @@
 //! `GET /v1/phone-numbers`, `GET /v1/phone-numbers/available`, `GET /v1/phone-numbers/pricing`.
 
-use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use numbers_app::App;
 use numbers_domain::{
@@ -59,13 +58,7 @@ pub async fn list(
     let list = PhoneNumberList {
         phone_numbers: rows.into_iter().map(Into::into).collect(),
     };
-    // Written by hand, byte for byte what serde would write (see `list_json`).
-    let body = list
-        .to_json()
-        .map_err(|e| ApiError::Internal(format!("the list could not be written: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(body))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// Searches Twilio's inventory, with the monthly price and whether the platform can buy
