@@ -55,7 +55,6 @@
 //! # }
 //! ```
 
-mod hex;
 pub mod sealed;
 pub mod signature;
 

@@ -1,19 +1,19 @@
 //! Bearer-token authentication: HS256 JWTs signed with `JWT_SECRET`, carrying `sub`,
-//! `tenant_id`, `role` and `exp` (SPEC §5). Only HS256 is accepted (never `none` or another
-//! algorithm named in the header), signatures are compared in constant time, and expired
-//! tokens are refused.
+//! `tenant_id`, `role` and `exp` (SPEC §5). Tokens are made and checked by the `jsonwebtoken`
+//! crate (its RustCrypto backend): only HS256 is accepted (never `none` or another algorithm
+//! named in the header), signatures are compared in constant time, and expired tokens are
+//! refused.
 
 use std::future::{Ready, ready};
+use std::sync::LazyLock;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac as _};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use numbers_app::App;
 use numbers_domain::TenantId;
 use secrecy::{ExposeSecret as _, SecretString};
-use sha2::Sha256;
 
 use crate::ApiError;
 
@@ -96,29 +96,33 @@ impl TokenError {
 /// Seconds of clock skew tolerated on `exp`.
 pub const LEEWAY_SECS: i64 = 30;
 
-type HmacSha256 = Hmac<Sha256>;
+/// What `jsonwebtoken` checks: the algorithm (HS256 alone) and the signature. `exp` is checked
+/// in [`verify`] against the clock it is given, so that the rule (expired once
+/// `exp + LEEWAY_SECS <= now`) and the clock stay ours and testable at fixed instants; the
+/// crate would read the system clock. Its other claim checks (`aud`, `nbf`, required claims)
+/// are off because [`Claims`] itself requires every claim we use and no token carries others.
+static VALIDATION: LazyLock<Validation> = LazyLock::new(|| {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation
+});
 
-fn mac(secret: &SecretString) -> HmacSha256 {
-    // HMAC takes keys of any length.
-    HmacSha256::new_from_slice(secret.expose_secret().as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
-}
-
-/// Signs `claims` into a compact JWT.
+/// Signs `claims` into a compact JWT (HS256).
+///
+/// Signing cannot fail with a non-empty secret (HMAC takes keys of any length and the claims
+/// always serialise). An empty secret, which configuration never lets through, is logged and
+/// gives an empty string, which no verification accepts.
 #[must_use]
 pub fn mint(secret: &SecretString, claims: &Claims) -> String {
-    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
-    let signing_input = format!("{header}.{payload}");
-    let mut mac = mac(secret);
-    mac.update(signing_input.as_bytes());
-    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-    format!("{signing_input}.{signature}")
-}
-
-#[derive(serde::Deserialize)]
-struct Header {
-    alg: String,
+    EncodingKey::from_secret(secret.expose_secret().as_bytes())
+        .and_then(|key| jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key))
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "a token could not be signed");
+            String::new()
+        })
 }
 
 /// Checks a compact JWT and returns its claims.
@@ -126,44 +130,60 @@ struct Header {
 /// # Errors
 /// [`TokenError`] saying why the token is refused.
 pub fn verify(secret: &SecretString, token: &str, now_unix: i64) -> Result<Claims, TokenError> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(TokenError::Malformed);
-    };
-    let header_bytes = URL_SAFE_NO_PAD
-        .decode(header)
-        .map_err(|_| TokenError::Malformed)?;
-    let header: Header =
-        serde_json::from_slice(&header_bytes).map_err(|_| TokenError::Malformed)?;
-    if header.alg != "HS256" {
-        return Err(TokenError::Algorithm);
-    }
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| TokenError::Malformed)?;
-    let mut mac = mac(secret);
-    mac.update(signed_part(token).as_bytes());
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&signature)
+    // An empty secret is no key: nothing verifies against it.
+    let key = DecodingKey::from_secret(secret.expose_secret().as_bytes())
         .map_err(|_| TokenError::Signature)?;
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| TokenError::Malformed)?;
-    let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Claims)?;
+    let claims = jsonwebtoken::decode::<Claims>(token, &key, &VALIDATION)
+        .map_err(|error| refusal(token, error.kind()))?
+        .claims;
     if claims.sub.trim().is_empty() {
         return Err(TokenError::Claims);
     }
-    if claims.exp + LEEWAY_SECS <= now_unix {
+    if claims.exp.saturating_add(LEEWAY_SECS) <= now_unix {
         return Err(TokenError::Expired);
     }
     Ok(claims)
 }
 
-/// The signed part of a token: everything before the last `.`.
-fn signed_part(token: &str) -> &str {
-    token.rsplit_once('.').map_or(token, |(signed, _)| signed)
+/// Why `jsonwebtoken` refused `token`, in our terms.
+fn refusal(token: &str, kind: &ErrorKind) -> TokenError {
+    match kind {
+        ErrorKind::InvalidAlgorithm | ErrorKind::UnsupportedAlgorithm => TokenError::Algorithm,
+        ErrorKind::InvalidSignature | ErrorKind::InvalidKeyFormat => TokenError::Signature,
+        // The crate reads the header before the signature and the claims after it, so a JSON
+        // error once the header reads is one of the claims.
+        ErrorKind::Json(_) if jsonwebtoken::decode_header(token).is_ok() => TokenError::Claims,
+        // A header naming an algorithm the crate does not know (`none`) does not parse as its
+        // `Header`; it is still a refusal of the algorithm, not a garbled token.
+        ErrorKind::Json(_) if header_names_another_algorithm(token) => TokenError::Algorithm,
+        ErrorKind::MissingRequiredClaim(_)
+        | ErrorKind::InvalidClaimFormat(_)
+        | ErrorKind::InvalidAudience
+        | ErrorKind::InvalidIssuer
+        | ErrorKind::InvalidSubject
+        | ErrorKind::ImmatureSignature => TokenError::Claims,
+        ErrorKind::ExpiredSignature => TokenError::Expired,
+        _ => TokenError::Malformed,
+    }
+}
+
+/// Whether the first part of `token` is base64url JSON whose `alg` is a string other than
+/// `HS256`.
+fn header_names_another_algorithm(token: &str) -> bool {
+    use base64::Engine as _;
+
+    #[derive(serde::Deserialize)]
+    struct NamedAlgorithm {
+        alg: String,
+    }
+    let Some((header, _)) = token.split_once('.') else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<NamedAlgorithm>(&bytes).ok())
+        .is_some_and(|header| header.alg != "HS256")
 }
 
 /// The authenticated caller, extracted from `Authorization: Bearer …`.
@@ -230,6 +250,9 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     fn secret() -> SecretString {
@@ -243,6 +266,23 @@ mod tests {
             role: Role::Admin,
             exp,
         }
+    }
+
+    /// A token over any header and payload JSON, signed with HS256 and `secret`, as another
+    /// issuer could write it.
+    fn signed(header: &str, payload: &str, secret: &str) -> String {
+        use hmac::Mac as _;
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(signing_input.as_bytes());
+        format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
     }
 
     #[test]
@@ -264,26 +304,35 @@ mod tests {
     }
 
     #[test]
-    fn tampering_expiry_and_other_algorithms_are_refused() {
+    fn expiry_allows_the_leeway_and_not_a_second_more() {
         let token = mint(&secret(), &claims(1_000));
-        assert_eq!(
-            verify(&SecretString::from("other"), &token, 0),
-            Err(TokenError::Signature)
-        );
+        assert!(verify(&secret(), &token, 1_000).is_ok());
+        assert!(verify(&secret(), &token, 1_000 + LEEWAY_SECS - 1).is_ok());
         assert_eq!(
             verify(&secret(), &token, 1_000 + LEEWAY_SECS),
             Err(TokenError::Expired)
         );
-        // Swap in another payload: the signature no longer matches.
-        let (head, rest) = token.split_once('.').unwrap();
-        let signature = rest.split_once('.').unwrap().1;
-        let forged_payload = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&Claims {
-                role: Role::Admin,
-                ..claims(9_999_999_999)
-            })
-            .unwrap(),
+        // A negative expiry is simply long past.
+        let ancient = mint(&secret(), &claims(-5));
+        assert_eq!(verify(&secret(), &ancient, 25), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn another_secret_and_a_tampered_payload_fail_the_signature() {
+        let token = mint(&secret(), &claims(9_999_999_999));
+        assert_eq!(
+            verify(&SecretString::from("other"), &token, 0),
+            Err(TokenError::Signature)
         );
+        // Swap in another payload (another tenant): the signature no longer matches.
+        let mut parts = token.split('.');
+        let (head, _, signature) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        let forged_payload =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims(9_999_999_999)).unwrap());
         assert_eq!(
             verify(
                 &secret(),
@@ -292,17 +341,75 @@ mod tests {
             ),
             Err(TokenError::Signature)
         );
-        // `alg: none` and RS256 headers are refused before any signature check.
-        for alg in ["none", "RS256", "HS512"] {
-            let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}"}}"#));
-            let forged = format!("{header}.{}.", rest.split_once('.').unwrap().0);
+        // One flipped character of the signature.
+        let mut flipped = token.clone().into_bytes();
+        let last = flipped.len() - 2;
+        flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            verify(&secret(), &String::from_utf8(flipped).unwrap(), 0),
+            Err(TokenError::Signature)
+        );
+        // An empty secret verifies nothing, not even a token signed with it.
+        let empty = signed(r#"{"alg":"HS256"}"#, r#"{"sub":"u"}"#, "");
+        assert_eq!(
+            verify(&SecretString::from(""), &empty, 0),
+            Err(TokenError::Signature)
+        );
+        assert_eq!(mint(&SecretString::from(""), &claims(9_999_999_999)), "");
+    }
+
+    #[test]
+    fn other_algorithms_are_refused_before_any_signature_check() {
+        let payload = serde_json::to_string(&claims(9_999_999_999)).unwrap();
+        let body = URL_SAFE_NO_PAD.encode(&payload);
+        // `alg: none` (unsigned), and algorithms of other families, with no or any signature.
+        for alg in [
+            "none", "None", "RS256", "ES256", "EdDSA", "PS512", "HS256 ", "hs256", "",
+        ] {
+            let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+            for signature in ["", "c2ln"] {
+                assert_eq!(
+                    verify(&secret(), &format!("{header}.{body}.{signature}"), 0),
+                    Err(TokenError::Algorithm),
+                    "{alg} {signature:?}"
+                );
+            }
+        }
+        // HS384 and HS512, correctly signed with the right secret, are still refused.
+        for alg in [Algorithm::HS384, Algorithm::HS512] {
+            let key = EncodingKey::from_secret(b"test-secret-of-sufficient-length-123").unwrap();
+            let token =
+                jsonwebtoken::encode(&Header::new(alg), &claims(9_999_999_999), &key).unwrap();
             assert_eq!(
-                verify(&secret(), &forged, 0),
+                verify(&secret(), &token, 0),
                 Err(TokenError::Algorithm),
-                "{alg}"
+                "{alg:?}"
             );
         }
-        for malformed in ["", "a", "a.b", "a.b.c.d", "!!.!!.!!"] {
+    }
+
+    #[test]
+    fn garbled_tokens_are_malformed() {
+        for malformed in [
+            "",
+            "a",
+            "a.b",
+            "a.b.c.d",
+            "!!.!!.!!",
+            "..",
+            // A header that is not JSON, and one whose only problem is not its algorithm.
+            &format!("{}.e30.", URL_SAFE_NO_PAD.encode("{not json")),
+            &signed(
+                r#"{"alg":"HS256","typ":5}"#,
+                r#"{"sub":"u"}"#,
+                "test-secret-of-sufficient-length-123",
+            ),
+            &signed(
+                r#"{"typ":"JWT"}"#,
+                r#"{"sub":"u"}"#,
+                "test-secret-of-sufficient-length-123",
+            ),
+        ] {
             assert_eq!(
                 verify(&secret(), malformed, 0),
                 Err(TokenError::Malformed),
@@ -313,19 +420,22 @@ mod tests {
 
     #[test]
     fn claims_must_be_complete() {
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
         for payload in [
             r#"{"sub":"u","role":"admin","exp":9999999999}"#,
             r#"{"sub":"u","tenant_id":"nope","role":"admin","exp":9999999999}"#,
             r#"{"sub":"","tenant_id":"00000000-0000-4000-8000-000000000001","role":"admin","exp":9999999999}"#,
+            r#"{"sub":" ","tenant_id":"00000000-0000-4000-8000-000000000001","role":"admin","exp":9999999999}"#,
             r#"{"sub":"u","tenant_id":"00000000-0000-4000-8000-000000000001","role":"owner","exp":9999999999}"#,
+            r#"{"sub":"u","tenant_id":"00000000-0000-4000-8000-000000000001","role":"admin"}"#,
+            r#"{"sub":"u","tenant_id":"00000000-0000-4000-8000-000000000001","role":"admin","exp":"9999999999"}"#,
+            r#"{"sub":"u","tenant_id":"00000000-0000-4000-8000-000000000001","role":"admin","exp":99999999.5}"#,
+            r#"[1,2]"#,
+            "not json",
         ] {
-            let signing_input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
-            let mut mac = mac(&secret());
-            mac.update(signing_input.as_bytes());
-            let token = format!(
-                "{signing_input}.{}",
-                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            let token = signed(
+                r#"{"alg":"HS256"}"#,
+                payload,
+                "test-secret-of-sufficient-length-123",
             );
             assert_eq!(
                 verify(&secret(), &token, 0),

@@ -8,7 +8,6 @@
 
 pub mod auth;
 mod error;
-mod list_json;
 pub mod middleware;
 pub mod openapi;
 mod params;
@@ -19,7 +18,8 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{App as ActixApp, HttpRequest, HttpServer, web};
+use actix_web::http::header;
+use actix_web::{App as ActixApp, HttpRequest, HttpServer, ResponseError as _, web};
 use numbers_app::App;
 
 pub use error::{ApiError, ErrorBody};
@@ -42,40 +42,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(query_error))
     .app_data(web::PathConfig::default().error_handler(path_error))
     .app_data(web::PayloadConfig::default().limit(MAX_BODY_BYTES))
-    .service(resource("/healthz").route(web::get().to(health::healthz)))
-    .service(resource("/readyz").route(web::get().to(health::readyz)))
-    .service(resource("/metrics").route(web::get().to(ops::metrics)))
-    .service(resource("/openapi.json").route(web::get().to(ops::openapi)))
-    .service(resource("/v1/phone-numbers").route(web::get().to(phone_numbers::list)))
-    .service(resource("/v1/phone-numbers/available").route(web::get().to(phone_numbers::available)))
-    .service(resource("/v1/phone-numbers/pricing").route(web::get().to(phone_numbers::pricing)))
-    .service(resource("/v1/phone-numbers/purchase").route(web::post().to(purchase::purchase)))
+    .service(resource("/healthz", "GET").route(web::get().to(health::healthz)))
+    .service(resource("/readyz", "GET").route(web::get().to(health::readyz)))
+    .service(resource("/metrics", "GET").route(web::get().to(ops::metrics)))
+    .service(resource("/openapi.json", "GET").route(web::get().to(ops::openapi)))
+    .service(resource("/v1/phone-numbers", "GET").route(web::get().to(phone_numbers::list)))
     .service(
-        resource("/v1/phone-numbers/{id}")
+        resource("/v1/phone-numbers/available", "GET")
+            .route(web::get().to(phone_numbers::available)),
+    )
+    .service(
+        resource("/v1/phone-numbers/pricing", "GET").route(web::get().to(phone_numbers::pricing)),
+    )
+    .service(
+        resource("/v1/phone-numbers/purchase", "POST").route(web::post().to(purchase::purchase)),
+    )
+    .service(
+        resource("/v1/phone-numbers/{id}", "GET, DELETE, PATCH")
             .route(web::get().to(number::get))
             .route(web::delete().to(number::release))
             .route(web::patch().to(number::attach)),
     )
     .service(
-        resource("/v1/channels")
+        resource("/v1/channels", "GET, POST")
             .route(web::get().to(channels::list))
             .route(web::post().to(channels::create)),
     )
-    .service(resource("/v1/tenants/{tenant_id}/phone-numbers").route(web::get().to(legacy::list)))
+    .service(
+        resource("/v1/tenants/{tenant_id}/phone-numbers", "GET").route(web::get().to(legacy::list)),
+    )
     .default_service(web::to(not_found));
 }
 
-/// A resource that answers 405 with the envelope for methods it does not route.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource that answers any method it does not route with 405, the envelope, and
+/// `Allow: <allow>` (which must list the methods routed on it; a test compares it with the
+/// OpenAPI document over HTTP).
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || method_not_allowed(allow)))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound("route"))
 }
 
-async fn method_not_allowed() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+async fn method_not_allowed(allow: &'static str) -> actix_web::HttpResponse {
+    let mut response = ApiError::MethodNotAllowed.error_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    response
 }
 
 fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {

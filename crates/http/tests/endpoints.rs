@@ -277,6 +277,40 @@ both_backends! {
         assert_eq!(basic.status(), 401);
     }
 
+    async fn forged_expired_and_foreign_tokens_are_401_with_their_reason(db) {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+        let s = TestServer::start(db).await;
+        let t = s.tenant(5).await;
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({"sub": "u", "tenant_id": t.id, "role": "admin", "exp": now + 600});
+        let key = EncodingKey::from_secret(support::SECRET.as_bytes()).unwrap();
+        let with = |alg| jsonwebtoken::encode(&Header::new(alg), &claims, &key).unwrap();
+        let valid = with(Algorithm::HS256);
+        assert_eq!(s.get("/v1/phone-numbers", &valid).await.0, 200, "the reference token is good");
+
+        let part = |json: &Value| URL_SAFE_NO_PAD.encode(json.to_string());
+        let (header, rest) = valid.split_once('.').unwrap();
+        let signature = rest.split_once('.').unwrap().1;
+        let other_tenant = json!({"sub": "u", "tenant_id": TenantId::new(), "role": "admin", "exp": now + 600});
+        let other_secret = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"another-secret").unwrap()).unwrap();
+        for (token, reason) in [
+            (format!("{}.{}.", part(&json!({"alg": "none", "typ": "JWT"})), part(&claims)), "HS256"),
+            (format!("{}.{}.{signature}", part(&json!({"alg": "RS256", "typ": "JWT"})), part(&claims)), "HS256"),
+            (with(Algorithm::HS384), "HS256"),
+            (format!("{header}.{}.{signature}", part(&other_tenant)), "signature"),
+            (other_secret, "signature"),
+            (token(t.id, Role::Admin, -3600), "expired"),
+            ("not-a-token".to_owned(), "malformed"),
+        ] {
+            let body = assert_error(&s.get("/v1/phone-numbers", &token).await, 401, "unauthorized");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(reason), "{token}: {message}");
+        }
+    }
+
     async fn operational_endpoints_answer(db) {
         let s = TestServer::start(db).await;
         let t = s.tenant(5).await;

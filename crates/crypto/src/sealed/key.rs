@@ -10,7 +10,6 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use super::error::{KeyConfigError, KeyLocation, SealError};
-use crate::hex;
 
 /// Length in bytes of an AES-256 key.
 pub const KEY_LEN: usize = 32;
@@ -61,7 +60,7 @@ impl KeyId {
 
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(&self.0))
+        f.write_str(&hex::encode(self.0))
     }
 }
 
@@ -82,7 +81,7 @@ impl FromStr for KeyId {
     /// Parses the 16-hex-digit form produced by `Display` (either case).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let mut bytes = [0u8; KEY_ID_LEN];
-        hex::decode_exact(text, &mut bytes).ok_or(ParseKeyIdError)?;
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| ParseKeyIdError)?;
         Ok(Self(bytes))
     }
 }
@@ -215,6 +214,22 @@ mod tests {
         assert_eq!(text.len(), 16);
         assert_eq!(text.parse::<KeyId>(), Ok(a.id()));
         assert_eq!("xyz".parse::<KeyId>(), Err(ParseKeyIdError));
+    }
+
+    #[test]
+    fn key_ids_are_shown_in_lowercase_and_parsed_in_either_case() {
+        let id: KeyId = "009FABFF0123cdef".parse().unwrap();
+        assert_eq!(id.0, [0x00, 0x9f, 0xab, 0xff, 0x01, 0x23, 0xcd, 0xef]);
+        assert_eq!(id.to_string(), "009fabff0123cdef");
+        for bad in [
+            "",
+            "009fabff0123cde",
+            "009fabff0123cdef0",
+            "009fabff0123cdeg",
+            " 09fabff0123cdef",
+        ] {
+            assert_eq!(bad.parse::<KeyId>(), Err(ParseKeyIdError), "{bad:?}");
+        }
     }
 
     #[test]

@@ -73,8 +73,6 @@ pub use error::SignatureError;
 pub use url::{PortEdit, QuoteEdit};
 pub use validator::{SignatureMatch, SignatureValidator};
 
-use crate::hex;
-
 /// Name of the HTTP header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
 
@@ -109,7 +107,7 @@ pub fn compute_url_signature(auth_token: &str, url: &str) -> String {
 
 /// Lowercase hex SHA-256 of `body`: the value Twilio puts in the `bodySHA256` parameter.
 pub fn body_sha256_hex(body: &[u8]) -> String {
-    hex::encode(&Sha256::digest(body))
+    hex::encode(Sha256::digest(body))
 }
 
 /// Returns `url` with `bodySHA256=<hex SHA-256 of body>` appended to its query (after `&`, or
@@ -126,7 +124,7 @@ pub fn append_body_sha256(url: &str, body: &[u8]) -> String {
     out.push_str(separator);
     out.push_str(BODY_SHA256_PARAM);
     out.push('=');
-    hex::encode_into(&Sha256::digest(body), &mut out);
+    out.push_str(&hex::encode(Sha256::digest(body)));
     out.push_str(fragment);
     out
 }

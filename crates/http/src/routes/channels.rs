@@ -15,7 +15,8 @@ use crate::{ApiError, ErrorBody};
     tag = "channels",
     responses(
         (status = 200, description = "The tenant's channels, oldest first", body = ChannelList),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 503, description = "database_unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -32,14 +33,15 @@ pub async fn list(app: web::Data<App>, caller: Caller) -> Result<web::Json<Chann
     post,
     path = "/v1/channels",
     tag = "channels",
-    request_body = CreateChannelRequest,
+    request_body(content = CreateChannelRequest, content_type = "application/json", description = "At most 16 KiB"),
     responses(
-        (status = 201, description = "Created", body = ChannelView),
-        (status = 400, description = "validation_failed", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 201, description = "Created", body = ChannelView, headers(("Location" = String, description = "`/v1/channels/{id}`"))),
+        (status = 400, description = "validation_failed naming the field (`body` when it is not a JSON object)", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "forbidden", body = ErrorBody),
-        (status = 413, description = "payload_too_large", body = ErrorBody),
-        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 413, description = "payload_too_large: more than 16 KiB", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type: not `application/json`", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 503, description = "database_unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -18,8 +18,9 @@ use crate::{ApiError, ErrorBody};
     responses(
         (status = 200, description = "Pool numbers, by number", body = [LegacyPoolNumber]),
         (status = 400, description = "validation_failed: tenant_id is not a UUID", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "not_found: another tenant", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 503, description = "database_unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -1,6 +1,5 @@
 //! `GET /v1/phone-numbers`, `GET /v1/phone-numbers/available`, `GET /v1/phone-numbers/pricing`.
 
-use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use numbers_app::App;
 use numbers_domain::{AvailableQuery, ContainsPattern, IsoCountry, NumberStatus, NumberType};
@@ -23,11 +22,12 @@ fn country(query: &Query) -> Result<IsoCountry, ApiError> {
     get,
     path = "/v1/phone-numbers",
     tag = "phone numbers",
-    params(("status" = Option<String>, Query, description = "pending, active, releasing, released, failed, or all; default: everything but released")),
+    params(crate::openapi::ListParams),
     responses(
         (status = 200, description = "The tenant's numbers, oldest first", body = PhoneNumberList),
-        (status = 400, description = "validation_failed", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 400, description = "validation_failed: a bad `status`, or an unknown or repeated parameter", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 503, description = "database_unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -56,13 +56,7 @@ pub async fn list(
     let list = PhoneNumberList {
         phone_numbers: rows.into_iter().map(Into::into).collect(),
     };
-    // Written by hand, byte for byte what serde would write (see `list_json`).
-    let body = list
-        .to_json()
-        .map_err(|e| ApiError::Internal(format!("the list could not be written: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(body))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// Searches Twilio's inventory, with the monthly price and whether the platform can buy
@@ -71,18 +65,14 @@ pub async fn list(
     get,
     path = "/v1/phone-numbers/available",
     tag = "phone numbers",
-    params(
-        ("country" = String, Query, description = "ISO-3166 alpha-2 country, e.g. US"),
-        ("type" = Option<String>, Query, description = "local (default), toll_free or mobile"),
-        ("contains" = Option<String>, Query, description = "Twilio pattern: digits, letters, * (one character), % (any run, at either end), + (first), $ (last); 2-16 characters"),
-        ("limit" = Option<u8>, Query, description = "1-30, default 20"),
-    ),
+    params(crate::openapi::AvailableParams),
     responses(
         (status = 200, description = "Numbers for sale", body = AvailableNumberList),
-        (status = 400, description = "validation_failed", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 400, description = "validation_failed naming the parameter", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "forbidden (members may only list)", body = ErrorBody),
         (status = 404, description = "not_found: Twilio offers no numbers of that type there (with twilio_code)", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 502, description = "twilio_error (with twilio_code)", body = ErrorBody),
         (status = 503, description = "twilio_unavailable or database_unavailable", body = ErrorBody),
     ),
@@ -143,14 +133,14 @@ pub async fn available(
     get,
     path = "/v1/phone-numbers/pricing",
     tag = "phone numbers",
-    params(("country" = String, Query, description = "ISO-3166 alpha-2 country, e.g. GB")),
+    params(crate::openapi::PricingParams),
     responses(
         (status = 200, description = "Prices", body = PricingView),
-        (status = 400, description = "validation_failed", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 400, description = "validation_failed naming the parameter", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found: Twilio has no prices for that country (with twilio_code)", body = ErrorBody),
-        (status = 502, description = "twilio_error", body = ErrorBody),
+        (status = 502, description = "twilio_error (with twilio_code)", body = ErrorBody),
         (status = 503, description = "twilio_unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
