@@ -199,6 +199,76 @@ fn every_rule_the_server_enforces_is_in_the_document() {
         ["application/json"]
     );
 
+    // The body of POST /v1/phone-numbers/purchase, its Idempotency-Key, and the PATCH body.
+    let purchase = &doc["paths"]["/v1/phone-numbers/purchase"]["post"];
+    let body = resolved(
+        &doc,
+        &purchase["requestBody"]["content"]["application/json"]["schema"],
+    );
+    assert_states(
+        body,
+        &json!({"type": "object", "required": ["phone_number"], "additionalProperties": false}),
+        "purchase body",
+    );
+    for (field, expected) in [
+        ("phone_number", json!({"pattern": r"^\+[1-9][0-9]{7,14}$"})),
+        ("channel_id", json!({"format": "uuid"})),
+        ("iso_country", json!({"pattern": COUNTRY_PARAM})),
+        (
+            "monthly_price_usd",
+            json!({"pattern": r"^[0-9]{1,8}(\.[0-9]{1,4})?$"}),
+        ),
+    ] {
+        assert_states(&body["properties"][field], &expected, field);
+    }
+    let purchase_type = &body["properties"]["number_type"];
+    let type_schema = purchase_type["oneOf"]
+        .as_array()
+        .and_then(|alternatives| alternatives.iter().find(|a| a["type"] != "null"))
+        .unwrap_or(purchase_type);
+    assert_eq!(
+        resolved(&doc, type_schema)["enum"],
+        json!(types),
+        "{purchase_type}"
+    );
+    let key = purchase["parameters"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "Idempotency-Key"))
+        .expect("the Idempotency-Key header is documented");
+    assert_eq!(key["in"], "header");
+    assert_states(
+        &key["schema"],
+        &json!({"minLength": 1, "maxLength": 255}),
+        "Idempotency-Key",
+    );
+    let attach = resolved(
+        &doc,
+        &doc["paths"]["/v1/phone-numbers/{id}"]["patch"]["requestBody"]["content"]["application/json"]
+            ["schema"],
+    );
+    assert_states(
+        attach,
+        &json!({"type": "object", "required": ["channel_id"], "additionalProperties": false}),
+        "attach body",
+    );
+    assert_states(
+        &attach["properties"]["channel_id"],
+        &json!({"format": "uuid", "type": ["string", "null"]}),
+        "attach channel_id",
+    );
+    for method in ["get", "delete", "patch"] {
+        let id = doc["paths"]["/v1/phone-numbers/{id}"][method]["parameters"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == "id"))
+            .unwrap_or_else(|| panic!("{method} documents id"));
+        assert_eq!(id["in"], "path");
+        assert_states(
+            &id["schema"],
+            &json!({"type": "string", "format": "uuid"}),
+            method,
+        );
+    }
+
     // Names in answers.
     let schemas = &doc["components"]["schemas"];
     let enum_of = |schema: &Value| resolved(&doc, schema)["enum"].clone();
@@ -250,6 +320,33 @@ fn every_rule_the_server_enforces_is_in_the_document() {
             "/v1/tenants/{tenant_id}/phone-numbers",
             "get",
             &["200", "400", "401", "404", "405", "500", "503"],
+        ),
+        (
+            "/v1/phone-numbers/purchase",
+            "post",
+            &[
+                "201", "202", "400", "401", "402", "403", "404", "405", "409", "413", "415", "422",
+                "500", "502", "503",
+            ],
+        ),
+        (
+            "/v1/phone-numbers/{id}",
+            "get",
+            &["200", "400", "401", "404", "405", "500", "503"],
+        ),
+        (
+            "/v1/phone-numbers/{id}",
+            "delete",
+            &[
+                "200", "400", "401", "403", "404", "405", "409", "500", "502", "503",
+            ],
+        ),
+        (
+            "/v1/phone-numbers/{id}",
+            "patch",
+            &[
+                "200", "400", "401", "403", "404", "405", "409", "413", "415", "500", "502", "503",
+            ],
         ),
         ("/healthz", "get", &["200", "405"]),
         ("/readyz", "get", &["200", "405", "503"]),
@@ -577,4 +674,90 @@ both_backends! {
             }
         }
     }
+}
+
+both_backends! {
+    async fn purchase_and_attach_bodies_are_taken_as_the_document_says(db) {
+        let server = TestServer::start(db).await;
+        let tenant = server.tenant(1000).await;
+        let doc = document();
+        let body_validator = |path: &str, method: &str| {
+            validator(
+                &doc,
+                &doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"],
+            )
+        };
+        let purchase = body_validator("/v1/phone-numbers/purchase", "post");
+        let attach = body_validator("/v1/phone-numbers/{id}", "patch");
+        // A number the fake does not sell: an accepted body is refused by Twilio (409), never
+        // bought, so every probe is independent.
+        let base = || json!({"phone_number": "+14155550100"});
+        let mut purchases: Vec<(&str, Value)> = vec![("phone_number", base())];
+        for (field, value) in [
+            ("phone_number", json!("14155550100")),
+            ("phone_number", json!("+0123456789")),
+            ("phone_number", json!("+1415")),
+            ("phone_number", json!("+1234567890123456")),
+            ("phone_number", json!(14155550100_u64)),
+            ("number_type", json!("local")),
+            ("number_type", json!("toll_free")),
+            ("number_type", json!("fax")),
+            ("number_type", json!(3)),
+            ("iso_country", json!("us")),
+            ("iso_country", json!("USA")),
+            ("iso_country", json!("1A")),
+            ("monthly_price_usd", json!("1.15")),
+            ("monthly_price_usd", json!("-1")),
+            ("monthly_price_usd", json!("1.123456")),
+            ("monthly_price_usd", json!("abc")),
+            ("monthly_price_usd", json!(1.15)),
+            ("channel_id", Value::Null),
+            ("channel_id", json!(uuid::Uuid::new_v4().to_string())),
+            ("channel_id", json!("not-a-uuid")),
+            ("channel_id", json!(7)),
+            ("unknown", json!("x")),
+        ] {
+            let mut body = base();
+            body[field] = value;
+            purchases.push((field, body));
+        }
+        let mut missing = base();
+        missing.as_object_mut().unwrap().remove("phone_number");
+        purchases.push(("phone_number", missing));
+        for (field, body) in purchases {
+            let allowed = purchase.is_valid(&body);
+            let answer = server.post_json("/v1/phone-numbers/purchase", &tenant.admin, &body).await;
+            check_verdict(field, &body, allowed, &answer);
+        }
+        let path = format!("/v1/phone-numbers/{}", uuid::Uuid::new_v4());
+        for (field, body) in [
+            ("channel_id", json!({"channel_id": null})),
+            ("channel_id", json!({"channel_id": uuid::Uuid::new_v4().to_string()})),
+            ("channel_id", json!({})),
+            ("channel_id", json!({"channel_id": 5})),
+            ("channel_id", json!({"channel_id": "x"})),
+            ("extra", json!({"channel_id": null, "extra": 1})),
+        ] {
+            let allowed = attach.is_valid(&body);
+            let answer = server
+                .send(reqwest::Method::PATCH, &path, &tenant.admin, Some(&body))
+                .await;
+            check_verdict(field, &body, allowed, &answer);
+        }
+    }
+}
+
+/// The server refuses with `validation_failed` naming `field` exactly when the document
+/// forbids the body, and never answers 5xx.
+#[track_caller]
+fn check_verdict(field: &str, body: &Value, allowed: bool, (status, answer): &(u16, Value)) {
+    assert!(*status < 500, "{body}: {status} {answer}");
+    let refused =
+        *status == 400 && answer["code"] == "validation_failed" && answer["field"] == field;
+    assert_eq!(
+        !refused,
+        allowed,
+        "{body}: the document {} it, the server answered {status} {answer}",
+        if allowed { "allows" } else { "forbids" }
+    );
 }

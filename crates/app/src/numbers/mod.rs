@@ -134,7 +134,8 @@ impl App {
             .ok_or(ServiceError::NotFound("phone number"))
     }
 
-    /// Checks that `channel_id`, when given, is one of the tenant's voice channels.
+    /// Checks that `channel_id`, when given, is one of the tenant's voice channels; any
+    /// other id (unknown, another tenant's, a channel of another kind) is not found.
     async fn voice_channel(
         &self,
         tenant_id: TenantId,
@@ -145,16 +146,7 @@ impl App {
         };
         match self.store().channels().get(tenant_id, id).await? {
             Some(channel) if channel.kind == numbers_domain::ChannelKind::Voice => Ok(()),
-            Some(_) => Err(ServiceError::Invalid {
-                field: "channel_id",
-                message: "channel_id must name a voice channel; numbers attach only to voice \
-                          channels"
-                    .into(),
-            }),
-            None => Err(ServiceError::Invalid {
-                field: "channel_id",
-                message: "channel_id names no channel of this tenant".into(),
-            }),
+            _ => Err(ServiceError::NotFound("voice channel")),
         }
     }
 }

@@ -242,23 +242,17 @@ impl App {
     }
 }
 
-/// The country and type the purchase is filed under.
+/// The country and type the purchase is filed under. A number no country offers (an
+/// unassigned calling code, or a country named that does not use the number's code) is
+/// unavailable rather than malformed: its form is fine, Twilio simply does not sell it.
 fn classify(purchase: &Purchase) -> Result<(IsoCountry, NumberType), ServiceError> {
     let numbering = purchase.phone_number.numbering();
     let country = match purchase.iso_country {
-        Some(country) if purchase.phone_number.may_belong_to(country) => country,
-        Some(country) => {
-            return Err(ServiceError::Invalid {
-                field: "iso_country",
-                message: format!("iso_country {country} does not use this number's calling code"),
-            });
-        }
-        None => numbering.country.ok_or_else(|| ServiceError::Invalid {
-            field: "phone_number",
-            message: "the country of this phone number cannot be told from it; send iso_country"
-                .into(),
-        })?,
+        Some(country) if purchase.phone_number.may_belong_to(country) => Some(country),
+        Some(_) => None,
+        None => numbering.country,
     };
+    let country = country.ok_or(ServiceError::NumberUnavailable { code: None })?;
     let number_type = purchase
         .number_type
         .or(numbering.number_type)

@@ -13,8 +13,9 @@ use crate::routes::purchase::actor;
 use crate::views::PhoneNumberView;
 use crate::{ApiError, ErrorBody};
 
-/// The body of `PATCH /v1/phone-numbers/{id}`.
+/// The body of `PATCH /v1/phone-numbers/{id}`: a JSON object with this field only.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[expect(
     dead_code,
     reason = "the handler reads the body field by field; this documents it"
@@ -44,8 +45,9 @@ fn view(record: numbers_persistence::PhoneNumberRecord) -> web::Json<PhoneNumber
     responses(
         (status = 200, description = "The number", body = PhoneNumberView),
         (status = 400, description = "validation_failed (id)", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "not_found (also another tenant's number)", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 503, description = "database_unavailable", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -75,11 +77,12 @@ pub async fn get(
     responses(
         (status = 200, description = "Released (or already released or failed)", body = PhoneNumberView),
         (status = 400, description = "validation_failed (id)", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "forbidden (members may only list)", body = ErrorBody),
         (status = 404, description = "not_found (also another tenant's number)", body = ErrorBody),
         (status = 409, description = "phone_number_not_active: its purchase is still being settled", body = ErrorBody),
         (status = 502, description = "twilio_error (with twilio_code); the number stays releasing and is retried", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 503, description = "twilio_unavailable or database_unavailable; a started release stays releasing and is retried", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -109,13 +112,14 @@ pub async fn release(
     responses(
         (status = 200, description = "Attached or detached", body = PhoneNumberView),
         (status = 400, description = "validation_failed (id, channel_id)", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "forbidden (members may only list)", body = ErrorBody),
-        (status = 404, description = "not_found (also another tenant's number)", body = ErrorBody),
+        (status = 404, description = "not_found: no such number of the tenant, or channel_id names no voice channel of the tenant", body = ErrorBody),
         (status = 409, description = "phone_number_not_active or concurrent_change", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 502, description = "twilio_error (with twilio_code); nothing changed", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 503, description = "twilio_unavailable or database_unavailable; nothing changed", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -16,8 +16,10 @@ use crate::params::Body;
 use crate::views::PhoneNumberView;
 use crate::{ApiError, ErrorBody};
 
-/// The body of a purchase (documentation of what [`purchase`] reads).
+/// The body of a purchase: a JSON object with these fields only; `null` stands for an absent
+/// optional field.
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[expect(
     dead_code,
     reason = "the handler reads the body field by field; this documents it"
@@ -30,15 +32,16 @@ pub struct PurchaseRequest {
     #[schema(value_type = Option<uuid::Uuid>)]
     channel_id: Option<String>,
     /// The type it was offered as; by default what the numbering plan says, else `local`.
-    #[schema(value_type = Option<String>, pattern = "^(local|toll_free|mobile)$")]
+    #[schema(value_type = Option<crate::openapi::NumberTypeName>)]
     number_type: Option<String>,
     /// The country it was offered under (decides the regulatory bundle and the price); by
     /// default the numbering plan's. Must share the number's calling code.
     #[schema(pattern = "^[A-Za-z]{2}$")]
     iso_country: Option<String>,
-    /// The monthly price the buyer saw, as a decimal string; when given it must equal the
-    /// current price (else 409 price_changed).
-    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "1.15")]
+    /// The monthly price the buyer saw, as a decimal string (at most four decimal places,
+    /// below 100000000); when given it must equal the current price (else 409
+    /// price_changed).
+    #[schema(pattern = r"^[0-9]{1,8}(\.[0-9]{1,4})?$", example = "1.15")]
     monthly_price_usd: Option<String>,
 }
 
@@ -54,19 +57,21 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
     tag = "phone numbers",
     request_body = PurchaseRequest,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 printable ASCII characters. The same key with the same body (for 24 hours, per tenant) answers the first request's answer again, byte for byte, without buying again; with another body it is refused (422 idempotency_key_reused)."),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[ -~]*[!-~][ -~]*$", description = "1-255 printable ASCII characters, not all spaces. The same key with the same body (for 24 hours, per tenant) answers the first request's answer again, byte for byte, without buying again; with another body it is refused (422 idempotency_key_reused)."),
     ),
     responses(
         (status = 201, description = "Bought, wired and active", body = PhoneNumberView),
         (status = 202, description = "Twilio's answer was lost and the purchase could not be confirmed yet: the number stays pending (holding a quota slot) until drift-sync settles it", body = PhoneNumberView),
-        (status = 400, description = "validation_failed (phone_number, channel_id, number_type, iso_country, monthly_price_usd, Idempotency-Key)", body = ErrorBody),
-        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 400, description = "validation_failed naming the field or header that breaks the rules stated here", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 402, description = "phone_number_quota_exceeded (with used and quota) or subscription_inactive", body = ErrorBody),
         (status = 403, description = "forbidden (members may only list)", body = ErrorBody),
-        (status = 409, description = "phone_number_unavailable (Twilio 21422 with twilio_code, or already held), price_changed (with current_price), idempotency_key_in_flight", body = ErrorBody),
+        (status = 404, description = "not_found: channel_id names no voice channel of the tenant", body = ErrorBody),
+        (status = 409, description = "phone_number_unavailable (Twilio 21422 with twilio_code; already held; or not offered in iso_country / any country), price_changed (with current_price), idempotency_key_in_flight", body = ErrorBody),
         (status = 413, description = "payload_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 422, description = "regulatory_requirements_missing (Twilio 21649/21631/21615/21650, with twilio_code), idempotency_key_reused", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
         (status = 502, description = "twilio_error (with twilio_code)", body = ErrorBody),
         (status = 503, description = "twilio_unavailable or database_unavailable; nothing was bought", body = ErrorBody),
     ),
