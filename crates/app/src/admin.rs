@@ -4,9 +4,7 @@
 use chrono::{DateTime, Utc};
 use numbers_crypto::{Keyring, SealedSecret};
 use numbers_domain::{PlanId, SubscriptionStatus, TenantId};
-use numbers_persistence::{Channel, Plan, Store, StoreError, Subscription, Tenant};
-
-use crate::ServiceError;
+use numbers_persistence::{Plan, Store, StoreError, Subscription, Tenant};
 
 /// Creates a tenant.
 ///
@@ -41,21 +39,9 @@ pub async fn create_subscription(
         .await
 }
 
-/// Creates a channel under the same rules as `POST /v1/channels` (`kind` defaults to
-/// `voice`).
-///
-/// # Errors
-/// [`ServiceError::Invalid`] naming the option that breaks a rule; [`ServiceError::Store`]
-/// for an unknown tenant or a database failure.
-pub async fn create_channel(
-    store: &Store,
-    tenant_id: TenantId,
-    name: &str,
-    kind: Option<&str>,
-    agent_stream_url: Option<&str>,
-) -> Result<Channel, ServiceError> {
-    crate::channels::create(store, tenant_id, name, kind, agent_stream_url).await
-}
+/// Creates a channel under the same rules as `POST /v1/channels` (see
+/// [`crate::channels::create`]).
+pub use crate::channels::create as create_channel;
 
 /// What `rotate-keys` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,9 +6,13 @@ use numbers_persistence::{Channel, NewChannel, Store};
 
 use crate::{App, ServiceError};
 
-/// Checks the channel rules and stores the channel (shared by [`App::create_channel`] and
-/// [`crate::admin::create_channel`]).
-pub(crate) async fn create(
+/// Checks the channel rules and stores the channel; `kind` defaults to `voice`. Shared by
+/// [`App::create_channel`] (the HTTP API) and the `api create-channel` operator command.
+///
+/// # Errors
+/// [`ServiceError::Invalid`] naming the field that breaks a rule; [`ServiceError::Store`]
+/// for an unknown tenant or a database failure.
+pub async fn create(
     store: &Store,
     tenant_id: TenantId,
     name: &str,

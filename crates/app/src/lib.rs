@@ -16,7 +16,7 @@
 
 pub mod admin;
 mod carrier;
-mod channels;
+pub mod channels;
 mod config;
 mod error;
 pub mod idempotency;
