@@ -85,19 +85,18 @@ pub async fn purchase(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let key = idempotency_key(&req)?;
-    let body = body.into_inner();
-    let purchase = parse(&body)?;
+    let purchase = parse(&body.into_inner())?;
     let actor = actor(&caller, &req);
     let tenant_id = caller.tenant_id();
     let answer = match key {
         None => render(app.purchase(tenant_id, purchase, actor).await).answer,
         Some(key) => {
+            let fingerprint = fingerprint(&purchase);
             let run = {
                 let app = app.clone();
                 async move { app.purchase(tenant_id, purchase, actor).await }
             };
-            app.once(tenant_id, key, fingerprint(&body), run, render)
-                .await?
+            app.once(tenant_id, key, fingerprint, run, render).await?
         }
     };
     Ok(respond(&answer))
@@ -129,10 +128,20 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// What makes two purchases "the same request": the body, with its keys in a fixed order
-/// (`serde_json` keeps objects sorted), hashed.
-fn fingerprint(body: &Value) -> String {
-    hex::encode(sha2::Sha256::digest(body.to_string().as_bytes()))
+/// What makes two purchases "the same request": what the validated body asks for, in a
+/// fixed order, hashed (so key order, white space and `null` for an absent field do not
+/// matter).
+fn fingerprint(purchase: &Purchase) -> String {
+    let canonical = serde_json::json!([
+        purchase.phone_number.as_str(),
+        purchase.channel_id.map(|id| id.to_string()),
+        purchase.number_type.map(|t| t.as_str()),
+        purchase.iso_country.map(|c| c.to_string()),
+        purchase
+            .monthly_price_usd
+            .map(|m| m.amount().normalize().to_string()),
+    ]);
+    hex::encode(sha2::Sha256::digest(canonical.to_string().as_bytes()))
 }
 
 fn parse(body: &Value) -> Result<Purchase, ApiError> {
@@ -243,4 +252,27 @@ fn respond(answer: &StoredAnswer) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.content_type(ContentType::json());
     response.body(answer.body.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(body: &str) -> Purchase {
+        parse(&serde_json::from_str(body).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_fingerprint_is_what_the_body_asks_for() {
+        let a = parsed(r#"{"phone_number":"+14155550100","monthly_price_usd":"1.15"}"#);
+        let b = parsed(
+            r#"{ "monthly_price_usd": "1.150", "channel_id": null, "phone_number": "+14155550100" }"#,
+        );
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        let c = parsed(r#"{"phone_number":"+14155550100","monthly_price_usd":"1.16"}"#);
+        assert_ne!(fingerprint(&a), fingerprint(&c));
+        let d = parsed(r#"{"phone_number":"+14155550100","number_type":"local"}"#);
+        assert_ne!(fingerprint(&a), fingerprint(&d));
+        assert_eq!(fingerprint(&a).len(), 64);
+    }
 }
