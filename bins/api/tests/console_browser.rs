@@ -477,6 +477,12 @@ async fn the_runbooks_qa_scenario_and_the_refusals_read_right_in_headless_chromi
         "[...document.querySelectorAll('#channel-list a')].some((a) => a.textContent === 'Demo voice channel')",
     )
     .await;
+    until(
+        driver,
+        "the sandbox banner",
+        "!document.querySelector('#sandbox-banner').hidden",
+    )
+    .await;
     let address = driver.current_url().await.expect("url").to_string();
     assert!(
         !address.contains("token"),

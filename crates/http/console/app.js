@@ -33,7 +33,8 @@ const state = {
   offerType: 'local',
   prices: new Map(),
   toastTimer: 0,
-  callsReady: null,
+  /** What the server says of itself (`config.json`): `{ sandbox }`. */
+  config: { sandbox: false },
 };
 
 const $ = (id) => document.getElementById(id);
@@ -126,14 +127,13 @@ function takeTokenFromFragment() {
 function signIn(token) {
   state.api = new Api(token);
   $('sign-out').hidden = false;
+  calls.start(state.api, { toast, refresh: refreshNumbers, showError, sandbox: state.config.sandbox });
 }
 
 function signOut() {
   sessionStorage.removeItem(TOKEN_KEY);
   state.api = null;
-  state.callsReady = null;
   $('sign-out').hidden = true;
-  $('sandbox-banner').hidden = true;
   show('view-sign-in');
 }
 
@@ -166,8 +166,6 @@ async function route() {
     $('token-input').focus();
     return;
   }
-  state.callsReady ??= calls.start(state.api, { toast, refresh: refreshNumbers, showError });
-  await state.callsReady;
   const match = location.hash.match(/^#\/channels\/([0-9a-fA-F-]{36})$/);
   if (match) await showChannel(match[1]);
   else await showChannels();
@@ -561,15 +559,23 @@ function wire() {
   });
 }
 
+/** One of the console's own JSON files; `null` when it cannot be read. */
+async function readJson(name) {
+  try {
+    const response = await fetch(name, { cache: 'no-store' });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
 async function start() {
   wire();
   takeTokenFromFragment();
-  try {
-    const response = await fetch('countries.json', { cache: 'no-store' });
-    state.countries = await response.json();
-  } catch {
-    state.countries = [];
-  }
+  const [countries, config] = await Promise.all([readJson('countries.json'), readJson('config.json')]);
+  state.countries = Array.isArray(countries) ? countries : [];
+  state.config = { sandbox: config?.sandbox === true };
+  $('sandbox-banner').hidden = !state.config.sandbox;
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) signIn(token);
   await route();

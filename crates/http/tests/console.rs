@@ -145,6 +145,15 @@ async fn the_console_and_every_file_it_loads_are_served_with_a_strict_csp() {
     let countries = fetch(&base, "/console/countries.json").await;
     assert_eq!(countries.status, 200);
     assert_eq!(countries.content_type, "application/json");
+
+    // Outside sandbox mode the console is told so (no banner, no simulated calls).
+    let config = fetch(&base, "/console/config.json").await;
+    assert_eq!(config.status, 200);
+    assert_eq!(config.csp.as_deref(), Some(CSP));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&config.body).expect("json"),
+        serde_json::json!({ "sandbox": false })
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

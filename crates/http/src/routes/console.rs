@@ -3,7 +3,8 @@
 //! API with a bearer token it keeps in the browser; the server knows nothing of it.
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use numbers_app::App;
 
 use crate::ApiError;
 
@@ -46,6 +47,8 @@ static ASSETS: &[Asset] = &[
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(crate::resource("/console", "GET").route(web::get().to(redirect)))
         .service(crate::resource("/console/", "GET").route(web::get().to(index)))
+        // Before `{file}`, which would otherwise take the name.
+        .service(crate::resource("/console/config.json", "GET").route(web::get().to(config)))
         .service(crate::resource("/console/{file}", "GET").route(web::get().to(file)));
 }
 
@@ -73,18 +76,30 @@ pub async fn file(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     serve(&name).ok_or(ApiError::NotFound("route"))
 }
 
+/// `GET /console/config.json`: what the console needs to know of this server,
+/// `{"sandbox": true|false}` (sandbox mode shows a banner and the simulated-call button).
+pub async fn config(app: web::Data<App>) -> HttpResponse {
+    let body = serde_json::json!({ "sandbox": app.sandbox().is_some() }).to_string();
+    ok("application/json").body(body)
+}
+
 fn serve(name: &str) -> Option<HttpResponse> {
     let asset = ASSETS.iter().find(|a| a.name == name)?;
-    let mut response = HttpResponse::Ok()
-        .content_type(asset.content_type)
+    Some(ok(asset.content_type).body(asset.body))
+}
+
+/// A 200 with the console's headers.
+fn ok(content_type: &'static str) -> HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(content_type)
         // Small files: always revalidated, so a new binary's console is used at once.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .body(asset.body);
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    Some(response)
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ));
+    response
 }
