@@ -271,6 +271,9 @@ Demo tenant {tenant}, voice channel {channel}, plan \"sandbox\" ({quota} numbers
 Admin token (30 days):
   export TOKEN={token}
 
+Admin console, already signed in (the token is in the link's #fragment, never sent to the server):
+  {base}/console/#token={token}
+
 Try:
   curl -s {base}/v1/phone-numbers -H \"Authorization: Bearer $TOKEN\"
   curl -s '{base}/v1/phone-numbers/available?country=US&type=local&contains=555&limit=5' -H \"Authorization: Bearer $TOKEN\"

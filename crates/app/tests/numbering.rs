@@ -7,7 +7,7 @@
 use numbers_domain::{E164, IsoCountry, NumberType};
 use twilio_fake::{FakeConfig, NumberKind, TwilioFake};
 
-const STOCKED: [&str; 7] = ["AU", "CA", "DE", "FR", "GB", "PL", "US"];
+const STOCKED: [&str; 8] = ["AU", "CA", "CZ", "DE", "FR", "GB", "PL", "US"];
 
 #[test]
 fn every_stocked_number_is_filed_under_its_country_and_type() {

@@ -71,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/v1/tenants/{tenant_id}/phone-numbers", "GET").route(web::get().to(legacy::list)),
     )
+    .configure(routes::console::configure)
     .default_service(web::to(not_found));
 }
 

@@ -186,6 +186,37 @@ pub(crate) static COUNTRIES: &[Country] = &[
         ],
     },
     Country {
+        iso: "CZ",
+        name: "Czech Republic",
+        calling_code: "420",
+        local: &[
+            city("Praha", "2", 8),
+            city("Brno", "54", 7),
+            city("Ostrava", "59", 7),
+            city("Plzeň", "37", 7),
+            city("Olomouc", "58", 7),
+        ],
+        toll_free: &[range("800", 6)],
+        mobile: &[
+            range("601", 6),
+            range("603", 6),
+            range("604", 6),
+            range("605", 6),
+            range("606", 6),
+            range("607", 6),
+            range("608", 6),
+            range("72", 7),
+            range("73", 7),
+            range("77", 7),
+            range("79", 7),
+        ],
+        prices: &[
+            (NumberKind::Local, "8.00", "8.00"),
+            (NumberKind::TollFree, "25.00", "25.00"),
+            (NumberKind::Mobile, "12.00", "12.00"),
+        ],
+    },
+    Country {
         iso: "DE",
         name: "Germany",
         calling_code: "49",
@@ -432,15 +463,15 @@ pub(crate) fn country_of_number(e164: &str) -> Option<&'static Country> {
 }
 
 /// The regulation Twilio applies to a pair by default in this fake: GB numbers need a bundle,
-/// as do PL, FR and DE/AU mobile ones; DE local numbers need an address in Germany and AU
-/// local numbers an address anywhere; US and CA need nothing.
+/// as do PL, FR and DE/AU mobile ones; DE and CZ local numbers need an address in their
+/// country and AU local numbers an address anywhere; US and CA need nothing.
 pub(crate) fn default_regulation(iso: &str, kind: NumberKind) -> Regulation {
     match (iso, kind) {
         ("GB" | "PL" | "FR", _) | ("DE", NumberKind::Mobile | NumberKind::TollFree) => {
             Regulation::BUNDLE
         }
         ("AU", NumberKind::Mobile) => Regulation::BUNDLE,
-        ("DE", NumberKind::Local) => Regulation::address(AddressRequirement::Local),
+        ("DE" | "CZ", NumberKind::Local) => Regulation::address(AddressRequirement::Local),
         ("AU", NumberKind::Local) => Regulation::address(AddressRequirement::Any),
         _ => Regulation::NONE,
     }
@@ -637,6 +668,11 @@ mod tests {
             default_regulation("DE", NumberKind::Local).address_requirement,
             AddressRequirement::Local
         );
+        assert_eq!(
+            default_regulation("CZ", NumberKind::Local).address_requirement,
+            AddressRequirement::Local
+        );
+        assert!(!default_regulation("CZ", NumberKind::Mobile).is_regulated());
         assert!(!default_regulation("US", NumberKind::Local).is_regulated());
     }
 }

@@ -45,6 +45,9 @@ async fn search_returns_stocked_numbers_of_each_country_and_type_with_their_deta
         ("AU", NumberKind::Local, "+61"),
         ("AU", NumberKind::Mobile, "+614"),
         ("AU", NumberKind::TollFree, "+611800"),
+        ("CZ", NumberKind::Local, "+420"),
+        ("CZ", NumberKind::Mobile, "+420"),
+        ("CZ", NumberKind::TollFree, "+420800"),
     ];
     for (country, kind, prefix) in expected_prefix {
         let found = client
@@ -782,7 +785,7 @@ async fn pricing_lists_and_prices_every_stocked_country_with_toll_free_spelled_w
         .iter()
         .filter_map(|c| c.iso_country.clone())
         .collect();
-    for iso in ["US", "CA", "GB", "PL", "DE", "FR", "AU"] {
+    for iso in ["US", "CA", "CZ", "GB", "PL", "DE", "FR", "AU"] {
         assert!(isos.contains(iso), "{iso} missing");
         let pricing = client.fetch_phone_number_pricing(iso).await.unwrap();
         assert_eq!(pricing.iso_country.as_deref(), Some(iso));

@@ -1,6 +1,7 @@
 //! Route handlers, one module per area.
 
 pub mod channels;
+pub mod console;
 pub mod health;
 pub mod legacy;
 pub mod number;
