@@ -50,8 +50,9 @@ pub struct Purchase {
 pub enum PurchaseOutcome {
     /// Bought, wired and `active`.
     Bought(PhoneNumberRecord),
-    /// Twilio's answer was lost and the number could not be confirmed: the row stays
-    /// `pending` (it holds its quota slot) and drift-sync settles it.
+    /// Twilio's answer was lost and the number could not be confirmed, or Twilio sold it
+    /// and the database would not record it: the row stays `pending` (it holds its quota
+    /// slot) and drift-sync settles it.
     Unsettled(PhoneNumberRecord),
 }
 
@@ -125,10 +126,7 @@ impl App {
             address_sid: requirement.and_then(|r| r.address_sid),
         };
         match self.carrier().buy(&order).await {
-            Ok(owned) => self
-                .record_bought(&row, owned, &webhooks, actor)
-                .await
-                .map(PurchaseOutcome::Bought),
+            Ok(owned) => Ok(self.record_bought(row, owned, &webhooks, actor).await),
             Err(CarrierError::OutcomeUnknown | CarrierError::BadAnswer(_)) => {
                 self.settle_unknown(row, &webhooks, actor).await
             }
@@ -182,10 +180,7 @@ impl App {
         actor: &Actor,
     ) -> Result<PurchaseOutcome, ServiceError> {
         match self.carrier().find_owned(&row.phone_number).await {
-            Ok(Some(owned)) => self
-                .record_bought(&row, owned, webhooks, actor)
-                .await
-                .map(PurchaseOutcome::Bought),
+            Ok(Some(owned)) => Ok(self.record_bought(row, owned, webhooks, actor).await),
             outcome => {
                 tracing::warn!(
                     number.id = %row.id,
@@ -199,14 +194,17 @@ impl App {
     }
 
     /// Marks the row `active` with what Twilio returned, retrying a while if the database
-    /// fails: the number is bought, so giving up early only delays it to drift-sync.
+    /// fails. The number is bought whatever happens here, so a database that keeps failing
+    /// does not make the purchase an error: the row stays `pending` (it names the number
+    /// and holds its quota slot), the caller is told the purchase is not settled yet, and
+    /// drift-sync adopts it.
     async fn record_bought(
         &self,
-        row: &PhoneNumberRecord,
+        row: PhoneNumberRecord,
         owned: OwnedNumber,
         webhooks: &Webhooks,
         actor: &Actor,
-    ) -> Result<PhoneNumberRecord, ServiceError> {
+    ) -> PurchaseOutcome {
         let changes = Changes {
             twilio_sid: Some(owned.sid),
             friendly_name: owned.friendly_name,
@@ -224,7 +222,7 @@ impl App {
                 .mark_active(row.id, changes.clone(), actor)
                 .await
             {
-                Ok(active) => return Ok(active),
+                Ok(active) => return PurchaseOutcome::Bought(active),
                 Err(error) => {
                     let Some(pause) = retries.next() else {
                         tracing::error!(
@@ -233,7 +231,7 @@ impl App {
                             %error,
                             "bought on Twilio but not recorded; the row stays pending for drift-sync"
                         );
-                        return Err(error.into());
+                        return PurchaseOutcome::Unsettled(row);
                     };
                     tokio::time::sleep(*pause).await;
                 }

@@ -61,7 +61,7 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
     ),
     responses(
         (status = 201, description = "Bought, wired and active", body = PhoneNumberView),
-        (status = 202, description = "Twilio's answer was lost and the purchase could not be confirmed yet: the number stays pending (holding a quota slot) until drift-sync settles it", body = PhoneNumberView),
+        (status = 202, description = "Twilio's answer was lost and the purchase could not be confirmed yet, or Twilio sold the number and the database would not record it: the number stays pending (holding a quota slot) until drift-sync settles it", body = PhoneNumberView),
         (status = 400, description = "validation_failed naming the field or header that breaks the rules stated here", body = ErrorBody),
         (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 402, description = "phone_number_quota_exceeded (with used and quota) or subscription_inactive", body = ErrorBody),
