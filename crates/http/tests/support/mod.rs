@@ -46,7 +46,18 @@ pub fn token(tenant: TenantId, role: Role, exp_offset_secs: i64) -> String {
 }
 
 impl TestServer {
+    /// A server whose PUBLIC_BASE_URL is its own loopback address, so the webhook URLs it
+    /// writes on the fake's numbers reach it.
     pub async fn start(db: TestDb) -> Self {
+        Self::start_with(db, |builder, _| builder).await
+    }
+
+    /// A server whose app is built by `configure` (given the default builder and the
+    /// server's base URL) — e.g. another PUBLIC_BASE_URL, a master account, a keyring.
+    pub async fn start_with(
+        db: TestDb,
+        configure: impl FnOnce(AppBuilder, &str) -> AppBuilder,
+    ) -> Self {
         let fake = Arc::new(TwilioFake::start(FakeConfig::with_seed(7)).expect("fake"));
         let settings = TwilioSettings {
             account_sid: fake.account_sid().to_owned(),
@@ -54,13 +65,14 @@ impl TestServer {
             api_base_url: fake.api_base_url(),
             pricing_base_url: fake.pricing_base_url(),
         };
-        let app = AppBuilder::new(db.store.clone(), db.url.clone())
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let builder = AppBuilder::new(db.store.clone(), db.url.clone())
             .twilio(&settings)
             .expect("twilio settings")
             .jwt_secret(SecretString::from(SECRET))
-            .build();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
+            .public_base_url(base.clone());
+        let app = configure(builder, &base).build();
         tokio::spawn(numbers_http::serve(app.clone(), listener).expect("serve"));
         Self {
             base,
@@ -166,4 +178,49 @@ pub fn assert_error(answer: &(u16, Value), status: u16, code: &str) -> Value {
         "an error carries a message: {body}"
     );
     body.clone()
+}
+
+/// Log lines of every test in this binary (the service's workers run on their own threads,
+/// so one process-wide subscriber collects them); tests pick their own lines out by an id
+/// only they use (a call sid, a channel id).
+pub fn logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<&'static Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: &'static Logs = Box::leak(Box::default());
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || LogWriter(logs))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        logs
+    })
+}
+
+/// Collected log output.
+#[derive(Default)]
+pub struct Logs(std::sync::Mutex<Vec<u8>>);
+
+impl Logs {
+    /// The lines containing `needle`.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.0.lock().expect("logs")).into_owned();
+        text.lines()
+            .filter(|line| line.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+struct LogWriter(&'static Logs);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.0.lock().expect("logs").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
