@@ -212,11 +212,11 @@ pub async fn register_demo_documents(store: &Store, fake: &TwilioFake) -> Result
         // Fixed, recognisable SIDs: the same on every start.
         let bundle_sid = regulation
             .bundle_required
-            .then(|| format!("BU5a4db0c0{index:022x}"));
+            .then(|| format!("BU5a4db0c0{index:024x}"));
         let address_sid = match regulation.address_requirement {
             AddressRequirement::None => None,
             requirement => {
-                let sid = format!("AD5a4db0c0{index:022x}");
+                let sid = format!("AD5a4db0c0{index:024x}");
                 let located = match requirement {
                     AddressRequirement::Foreign if country == "US" => "GB",
                     AddressRequirement::Foreign => "US",

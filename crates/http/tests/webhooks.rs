@@ -117,6 +117,7 @@ impl Request {
 /// account is the vectors' master, and which holds the vectors' subaccount with its token
 /// sealed under `sealed_with` and opens tokens with [`keyring`].
 async fn server_for(db: numbers_persistence::testing::TestDb, public: &str, sealed_with: &Keyring) -> TestServer {
+    let _ = logs();
     let (master_sid, master_token) = account("master");
     let public = public.to_owned();
     let server = TestServer::start_with(db, |builder, _| {
@@ -469,7 +470,7 @@ both_backends! {
 }
 
 both_backends! {
-    /// The runbook's QA scenario (TWIN-40.18), end to end over HTTP with the Twilio fake.
+    // The runbook's QA scenario (TWIN-40.18), end to end over HTTP with the Twilio fake.
     async fn the_runbooks_qa_scenario_runs_end_to_end(db) {
         let _ = logs();
         let s = TestServer::start(db).await;
