@@ -192,7 +192,10 @@ impl crate::App {
 ///
 /// # Errors
 /// [`StoreError`] when the database fails.
-pub async fn register_demo_documents(store: &Store, fake: &TwilioFake) -> Result<usize, StoreError> {
+pub async fn register_demo_documents(
+    store: &Store,
+    fake: &TwilioFake,
+) -> Result<usize, StoreError> {
     use twilio_fake::{AddressRequirement, NumberKind};
     let control = fake.control();
     let pairs = control.regulated_pairs();
@@ -206,7 +209,12 @@ pub async fn register_demo_documents(store: &Store, fake: &TwilioFake) -> Result
         let Ok(iso_country) = country.parse::<numbers_domain::IsoCountry>() else {
             continue;
         };
-        if store.regulatory().get(iso_country, number_type).await?.is_some() {
+        if store
+            .regulatory()
+            .get(iso_country, number_type)
+            .await?
+            .is_some()
+        {
             continue;
         }
         // Fixed, recognisable SIDs: the same on every start.

@@ -187,7 +187,9 @@ impl App {
         if header.is_none() {
             return Err(WebhookError::MissingSignature);
         }
-        let account_sid = params.get("AccountSid").unwrap_or(self.master_account_sid());
+        let account_sid = params
+            .get("AccountSid")
+            .unwrap_or(self.master_account_sid());
         let refuse = |reason: &str| {
             tracing::warn!(
                 webhook = request.kind.route(),
@@ -295,10 +297,17 @@ impl App {
             "Inbound call received"
         );
         let found = match params.get("To").and_then(|to| to.parse::<E164>().ok()) {
-            Some(to) => self.store().phone_numbers().find_live_with_channel(&to).await?,
+            Some(to) => {
+                self.store()
+                    .phone_numbers()
+                    .find_live_with_channel(&to)
+                    .await?
+            }
             None => None,
         };
-        let account_sid = params.get("AccountSid").unwrap_or(self.master_account_sid());
+        let account_sid = params
+            .get("AccountSid")
+            .unwrap_or(self.master_account_sid());
         let query_channel = query_channel(request.path_and_query);
         let twiml = match found.and_then(|(number, channel)| {
             agent_of(&number, channel, account_sid, query_channel.as_deref())
@@ -330,11 +339,13 @@ impl App {
         };
         let duration_seconds = match params.get("CallDuration") {
             None | Some("") => None,
-            Some(raw) => Some(raw.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(
-                || WebhookError::BadRequest("CallDuration must be a non-negative integer".into()),
-            )?),
+            Some(raw) => Some(raw.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                WebhookError::BadRequest("CallDuration must be a non-negative integer".into())
+            })?),
         };
-        let account_sid = params.get("AccountSid").unwrap_or(self.master_account_sid());
+        let account_sid = params
+            .get("AccountSid")
+            .unwrap_or(self.master_account_sid());
         let to = params.get("To").and_then(|to| to.parse::<E164>().ok());
         let number = match &to {
             Some(to) => self.store().phone_numbers().find_live(to).await?,
@@ -437,7 +448,8 @@ pub mod twiml {
             ))?;
             for (name, value) in [("channel_id", channel.as_str()), ("call_sid", call_sid)] {
                 w.write_event(Event::Empty(
-                    BytesStart::new("Parameter").with_attributes([("name", name), ("value", value)]),
+                    BytesStart::new("Parameter")
+                        .with_attributes([("name", name), ("value", value)]),
                 ))?;
             }
             w.write_event(Event::End(BytesEnd::new("Stream")))?;

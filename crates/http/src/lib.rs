@@ -66,12 +66,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(number::attach)),
     )
     .service(resource("/v1/phone-numbers/{id}/calls", "GET").route(web::get().to(number::calls)))
-    .service(
-        resource("/webhooks/twilio/voice", "POST").route(web::post().to(webhooks::voice)),
-    )
-    .service(
-        resource("/webhooks/twilio/status", "POST").route(web::post().to(webhooks::status)),
-    )
+    .service(resource("/webhooks/twilio/voice", "POST").route(web::post().to(webhooks::voice)))
+    .service(resource("/webhooks/twilio/status", "POST").route(web::post().to(webhooks::status)))
     .service(resource("/sandbox/calls", "POST").route(web::post().to(sandbox::place_call)))
     .service(
         resource("/v1/channels", "GET, POST")

@@ -116,7 +116,11 @@ impl Request {
 /// A server whose PUBLIC_BASE_URL is `public` (not the address it listens on), whose master
 /// account is the vectors' master, and which holds the vectors' subaccount with its token
 /// sealed under `sealed_with` and opens tokens with [`keyring`].
-async fn server_for(db: numbers_persistence::testing::TestDb, public: &str, sealed_with: &Keyring) -> TestServer {
+async fn server_for(
+    db: numbers_persistence::testing::TestDb,
+    public: &str,
+    sealed_with: &Keyring,
+) -> TestServer {
     let _ = logs();
     let (master_sid, master_token) = account("master");
     let public = public.to_owned();
@@ -128,7 +132,9 @@ async fn server_for(db: numbers_persistence::testing::TestDb, public: &str, seal
     })
     .await;
     let (sub_sid, sub_token) = account("sub");
-    let sealed = sealed_with.seal(sub_token.as_bytes(), sub_sid).expect("seal");
+    let sealed = sealed_with
+        .seal(sub_token.as_bytes(), sub_sid)
+        .expect("seal");
     server
         .db
         .store

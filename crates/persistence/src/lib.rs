@@ -35,8 +35,8 @@ pub mod testing;
 
 pub use error::{Conflict, StoreError, StoreResult};
 pub use models::{
-    Actor, AuditDetail, AuditEvent, CallRecord, Channel, PhoneNumberRecord, PhoneNumberSummary, Plan,
-    RegulatoryRequirement, SharedPoolNumber, Subscription, Tenant, TwilioAccount,
+    Actor, AuditDetail, AuditEvent, CallRecord, Channel, PhoneNumberRecord, PhoneNumberSummary,
+    Plan, RegulatoryRequirement, SharedPoolNumber, Subscription, Tenant, TwilioAccount,
 };
 pub use repo::audit_events::NewAuditEvent;
 pub use repo::calls::{NewCallEvent, Recorded};

@@ -201,7 +201,5 @@ pub async fn calls(
 
 /// `CA` followed by 32 hexadecimal digits.
 fn is_call_sid(raw: &str) -> bool {
-    raw.len() == 34
-        && raw.starts_with("CA")
-        && raw[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    raw.len() == 34 && raw.starts_with("CA") && raw[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }

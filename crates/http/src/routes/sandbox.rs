@@ -33,9 +33,10 @@ pub async fn place_call(
     }
     caller.require_admin()?;
     let body = Body::new(body.into_inner(), &["phone_number"])?;
-    let phone_number: E164 = body.required_str("phone_number")?.parse().map_err(|_| {
-        ApiError::invalid("phone_number", "phone_number must be an E.164 number")
-    })?;
+    let phone_number: E164 = body
+        .required_str("phone_number")?
+        .parse()
+        .map_err(|_| ApiError::invalid("phone_number", "phone_number must be an E.164 number"))?;
     let call = app
         .simulate_inbound_call(caller.tenant_id(), &phone_number)
         .await?;

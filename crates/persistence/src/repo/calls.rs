@@ -122,9 +122,12 @@ impl Calls<'_> {
                     if created == 0 {
                         // Only a later event moves the call: one atomic conditional update,
                         // so concurrent callbacks settle on the latest whatever their order.
-                        let earlier = calls::status_rank.lt(event.status_rank).or(calls::status_rank
-                            .eq(event.status_rank)
-                            .and(calls::sequence_number.lt(event.sequence_number)));
+                        let earlier =
+                            calls::status_rank
+                                .lt(event.status_rank)
+                                .or(calls::status_rank
+                                    .eq(event.status_rank)
+                                    .and(calls::sequence_number.lt(event.sequence_number)));
                         diesel::update(
                             calls::table
                                 .filter(calls::call_sid.eq(&event.call_sid))
