@@ -169,7 +169,10 @@ fn every_rule_the_server_enforces_is_in_the_document() {
         ),
         ("/v1/phone-numbers/pricing", vec!["country"]),
         ("/v1/tenants/{tenant_id}/phone-numbers", vec!["tenant_id"]),
-        ("/v1/phone-numbers/{id}/calls", vec!["id", "limit", "before"]),
+        (
+            "/v1/phone-numbers/{id}/calls",
+            vec!["id", "limit", "before"],
+        ),
     ] {
         let documented: Vec<&str> = doc["paths"][path]["get"]["parameters"]
             .as_array()
