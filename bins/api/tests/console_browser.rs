@@ -72,8 +72,6 @@ struct Sandbox {
     fake: String,
     /// Every log line so far (the test checks the token never appears in them).
     log: Arc<Mutex<Vec<String>>>,
-    /// Its SQLite file.
-    database: PathBuf,
 }
 
 fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
@@ -145,7 +143,6 @@ fn start_sandbox() -> Sandbox {
             sink.lock().expect("log").push(line);
         }
     });
-    let database = dir.0.join("data/numbers.sqlite3");
     Sandbox {
         _process: process,
         _dir: dir,
@@ -154,7 +151,6 @@ fn start_sandbox() -> Sandbox {
         token,
         fake: fake.expect("fake"),
         log,
-        database,
     }
 }
 
