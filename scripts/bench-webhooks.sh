@@ -7,6 +7,7 @@
 #
 #   scripts/bench-webhooks.sh                        # 3 rounds on PostgreSQL
 #   BENCH_ROUNDS=5 BENCH_SECONDS=5 scripts/bench-webhooks.sh
+#   BENCH_PROFILE=debug scripts/bench-webhooks.sh   # the dev build already there (no release build)
 #
 # The service runs in sandbox mode (its master account is the in-process fake's, whose auth
 # token the script reads from the fake's control API to sign the request once), with
@@ -58,10 +59,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "building api and the seeding example (release)"
-cargo build --release -p numbers-api --bin api -p numbers-http --example bench_seed >&2
-API="$TARGET_DIR/release/api"
-SEED="$TARGET_DIR/release/examples/bench_seed"
+PROFILE="${BENCH_PROFILE:-release}"
+say "building api and the seeding example ($PROFILE)"
+if [ "$PROFILE" = release ]; then
+    cargo build --release -p numbers-api --bin api -p numbers-http --example bench_seed >&2
+else
+    cargo build -p numbers-api --bin api -p numbers-http --example bench_seed >&2
+fi
+API="$TARGET_DIR/$PROFILE/api"
+SEED="$TARGET_DIR/$PROFILE/examples/bench_seed"
 
 JWT_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 export JWT_SECRET PUBLIC_BASE_URL
@@ -174,7 +180,7 @@ LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 {
     echo
-    echo "Run $STARTED_AT on PostgreSQL, $ROUNDS rounds of ${SECONDS_PER_RUN} s per cell (list and" \
+    echo "Run $STARTED_AT on PostgreSQL, $PROFILE build, $ROUNDS rounds of ${SECONDS_PER_RUN} s per cell (list and" \
         "webhook alternating), service on CPU(s) '${SERVICE_CPUS:-any}', wrk on '${LOAD_CPUS:-any}';" \
         "load average before $LOAD_START, after $LOAD_END; $verified webhooks counted as verified."
     echo

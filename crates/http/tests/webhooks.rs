@@ -349,7 +349,7 @@ both_backends! {
 fn signed_status(s: &TestServer, params: &[(&str, &str)]) -> reqwest::RequestBuilder {
     let path = "/webhooks/twilio/status";
     let url = format!("{}{path}", s.app.public_base_url());
-    let signature = compute_signature(&s.fake.auth_token(), &url, params);
+    let signature = compute_signature(s.fake.auth_token(), &url, params);
     s.http
         .post(s.url(path))
         .header("X-Twilio-Signature", signature)
