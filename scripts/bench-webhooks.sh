@@ -95,7 +95,7 @@ for _ in $(seq 1 100); do
 done
 [ -n "$port" ] || die "api serve did not say where it listens"
 BASE="http://127.0.0.1:$port"
-FAKE="$(sed -n 's#.*in-process fake at \(http://[^/ ]*\).*#\1#p' "$WORK/serve.log" | head -n 1)"
+FAKE="$(sed -n 's#.*in-process fake at \(http://127\.0\.0\.1:[0-9]*\).*#\1#p' "$WORK/serve.log" | head -n 1)"
 [ -n "$FAKE" ] || die "no sandbox fake in the log: $(cat "$WORK/serve.log")"
 curl -fsS "$FAKE/_fake/credentials" >"$WORK/credentials.json"
 
