@@ -23,7 +23,7 @@ CREATE TABLE call_events (
 -- (status_rank, then sequence_number), so callbacks arriving out of order never move a
 -- call backwards. What GET /v1/phone-numbers/{id}/calls lists.
 CREATE TABLE calls (
-    call_sid TEXT PRIMARY KEY,
+    call_sid TEXT NOT NULL PRIMARY KEY,
     tenant_id TEXT NOT NULL REFERENCES tenants (id),
     phone_number_id TEXT NOT NULL REFERENCES phone_numbers (id),
     channel_id TEXT REFERENCES channels (id),
