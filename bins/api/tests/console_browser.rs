@@ -72,8 +72,6 @@ struct Sandbox {
     fake: String,
     /// Every log line so far (the test checks the token never appears in them).
     log: Arc<Mutex<Vec<String>>>,
-    /// Its SQLite file.
-    database: PathBuf,
 }
 
 fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
@@ -145,7 +143,6 @@ fn start_sandbox() -> Sandbox {
             sink.lock().expect("log").push(line);
         }
     });
-    let database = dir.0.join("data/numbers.sqlite3");
     Sandbox {
         _process: process,
         _dir: dir,
@@ -154,7 +151,6 @@ fn start_sandbox() -> Sandbox {
         token,
         fake: fake.expect("fake"),
         log,
-        database,
     }
 }
 
@@ -422,52 +418,11 @@ async fn api(sandbox: &Sandbox, method: reqwest::Method, path: &str, body: Optio
     response.json().await.expect("json")
 }
 
-/// Until the sandbox registers demo bundles itself (issue 12), the test files one for UK
-/// local numbers as an operator would, so that they can be bought.
-async fn ensure_uk_local_bundle(sandbox: &Sandbox) {
-    use numbers_domain::NumberType;
-    use numbers_persistence::{DatabaseUrl, RegulatoryRequirement, Store, StoreOptions};
-    let url = DatabaseUrl::parse(&sandbox.database.display().to_string()).expect("url");
-    let store = Store::connect(&url, &StoreOptions::default()).expect("store");
-    let gb = "GB".parse().expect("GB");
-    if store
-        .regulatory()
-        .get(gb, NumberType::Local)
-        .await
-        .expect("read")
-        .is_none()
-    {
-        store
-            .regulatory()
-            .upsert(RegulatoryRequirement {
-                iso_country: gb,
-                number_type: NumberType::Local,
-                bundle_sid: Some(format!("BU{}", "0".repeat(32))),
-                address_sid: None,
-            })
-            .await
-            .expect("bundle on file");
-    }
-}
-
 /// A line straight to the process's stderr, past the test harness's output capture, so a
 /// skip is seen even when the test passes.
 fn say(line: &str) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// Whether the sandbox serves simulated calls: `POST /sandbox/calls` with an empty body is
-/// refused as invalid when the route exists, and is 404 when it does not.
-async fn serves_simulated_calls(sandbox: &Sandbox) -> bool {
-    let response = reqwest::Client::new()
-        .post(format!("{}/sandbox/calls", sandbox.base))
-        .bearer_auth(&sandbox.token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("probe");
-    response.status().as_u16() != 404
 }
 
 /// Presses "Simulate inbound call" on the active row of `number` and reads its last call.
@@ -530,7 +485,6 @@ async fn the_runbooks_qa_scenario_and_the_refusals_read_right_in_headless_chromi
         return;
     };
     let sandbox = start_sandbox();
-    ensure_uk_local_bundle(&sandbox).await;
     let browser = start_browser(&chromedriver).await;
     let driver = &browser.driver;
     size(driver, DESKTOP).await;
@@ -648,14 +602,7 @@ async fn the_runbooks_qa_scenario_and_the_refusals_read_right_in_headless_chromi
 
     // A simulated inbound call (the sandbox's button): Twilio's signed webhook reaches the
     // service, which connects it to the channel's agent, and the row shows the last call.
-    if serves_simulated_calls(&sandbox).await {
-        simulated_call(driver, &sandbox, &number).await;
-    } else {
-        say(
-            "SKIPPED the simulated inbound call: this build serves no POST /sandbox/calls \
-             (the webhooks work of issue 12 adds it with GET /v1/phone-numbers/{id}/calls)",
-        );
-    }
+    simulated_call(driver, &sandbox, &number).await;
 
     // Release, with a confirmation.
     click(

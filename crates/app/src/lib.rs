@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod numbers;
 mod pricing;
 pub mod sandbox;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,16 @@ struct Inner {
     jwt_secret: SecretString,
     public_base_url: String,
     sandbox: Option<Sandbox>,
+    master: MasterAccount,
+    keyring: Option<numbers_crypto::Keyring>,
+}
+
+/// The master account as webhooks see it: its SID and, when configured, its auth token
+/// (webhooks of its numbers are verified with it).
+#[derive(Debug, Clone, Default)]
+struct MasterAccount {
+    sid: String,
+    auth_token: Option<SecretString>,
 }
 
 /// Builds an [`App`] piece by piece (tests, embedding); [`App::build`] does it from
@@ -98,6 +109,8 @@ pub struct AppBuilder {
     public_base_url: String,
     pricing_ttl: Duration,
     sandbox: Option<Sandbox>,
+    master: MasterAccount,
+    keyring: Option<numbers_crypto::Keyring>,
 }
 
 impl AppBuilder {
@@ -113,6 +126,8 @@ impl AppBuilder {
             public_base_url: "http://127.0.0.1:8080".into(),
             pricing_ttl: Duration::from_secs(3600),
             sandbox: None,
+            master: MasterAccount::default(),
+            keyring: None,
         }
     }
 
@@ -128,7 +143,32 @@ impl AppBuilder {
     /// # Errors
     /// [`AppError::Config`] when the client cannot be built.
     pub fn twilio(self, settings: &TwilioSettings) -> Result<Self, AppError> {
-        Ok(self.twilio_client(twilio_client(settings)?))
+        let token = match &settings.auth {
+            TwilioAuth::AuthToken(token) => Some(token.clone()),
+            TwilioAuth::ApiKey { .. } => None,
+        };
+        Ok(self
+            .twilio_client(twilio_client(settings)?)
+            .master_account(&settings.account_sid, token))
+    }
+
+    /// The master account's SID and auth token, which verify the webhooks of its numbers
+    /// (set by [`AppBuilder::twilio`] from an auth-token configuration). Without a token,
+    /// those webhooks are refused with an error log.
+    #[must_use]
+    pub fn master_account(mut self, sid: &str, auth_token: Option<SecretString>) -> Self {
+        self.master = MasterAccount {
+            sid: sid.to_owned(),
+            auth_token,
+        };
+        self
+    }
+
+    /// The keyring that opens the sealed auth tokens of other accounts.
+    #[must_use]
+    pub fn keyring(mut self, keyring: numbers_crypto::Keyring) -> Self {
+        self.keyring = Some(keyring);
+        self
     }
 
     /// Twilio through a client built by the caller (tests use it for short timeouts).
@@ -173,6 +213,8 @@ impl AppBuilder {
                 jwt_secret: self.jwt_secret,
                 public_base_url: self.public_base_url,
                 sandbox: self.sandbox,
+                master: self.master,
+                keyring: self.keyring,
             }),
         }
     }
@@ -347,6 +389,9 @@ impl App {
             .public_base_url(config.public_base_url()?)
             .pricing_ttl(Duration::from_secs(config.server.pricing_cache_ttl_secs));
         builder = builder.jwt_secret(resolve_jwt_secret(config)?);
+        if let Some(keyring) = config.keyring()? {
+            builder = builder.keyring(keyring);
+        }
         match config.twilio_mode()? {
             TwilioMode::Live(settings) => builder = builder.twilio(&settings)?,
             TwilioMode::Sandbox => {
@@ -359,6 +404,13 @@ impl App {
                 };
                 builder = builder.twilio(&settings)?;
                 let (tenant_id, channel_id) = sandbox::seed_demo(&store).await?;
+                let registered = sandbox::register_demo_documents(&store, &fake).await?;
+                if registered > 0 {
+                    tracing::info!(
+                        pairs = registered,
+                        "sandbox: registered demo bundles and addresses for regulated numbers"
+                    );
+                }
                 builder.sandbox = Some(Sandbox {
                     fake,
                     tenant_id,
@@ -425,6 +477,24 @@ impl App {
     #[must_use]
     pub fn public_base_url(&self) -> &str {
         &self.inner.public_base_url
+    }
+
+    /// The master account's SID (empty without a carrier).
+    #[must_use]
+    pub fn master_account_sid(&self) -> &str {
+        &self.inner.master.sid
+    }
+
+    /// The master account's auth token, when configured.
+    #[must_use]
+    pub fn master_auth_token(&self) -> Option<&SecretString> {
+        self.inner.master.auth_token.as_ref()
+    }
+
+    /// The keyring opening sealed tokens, when configured.
+    #[must_use]
+    pub fn keyring(&self) -> Option<&numbers_crypto::Keyring> {
+        self.inner.keyring.as_ref()
     }
 
     /// The sandbox, when running in sandbox mode.

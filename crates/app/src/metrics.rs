@@ -1,5 +1,6 @@
-//! Prometheus metrics: HTTP requests by route and status, request latency by route, and
-//! Twilio calls by operation and outcome. Rendered in the text format at `GET /metrics`.
+//! Prometheus metrics: HTTP requests by route and status, request latency by route, Twilio
+//! calls by operation and outcome, and Twilio webhooks by route and outcome. Rendered in the
+//! text format at `GET /metrics`.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -34,6 +35,17 @@ pub struct TwilioLabels {
     pub outcome: String,
 }
 
+/// Labels of one webhook request.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// `/webhooks/twilio/voice` or `/webhooks/twilio/status`.
+    pub route: String,
+    /// `verified`, `missing` (no signature), `invalid` (bad signature or unknown account) or
+    /// `error` (the token could not be had, the database failed, or a verified request
+    /// lacked a field).
+    pub outcome: String,
+}
+
 /// Every metric of the service, registered once.
 #[derive(Debug)]
 pub struct Metrics {
@@ -41,6 +53,7 @@ pub struct Metrics {
     http_requests: Family<HttpLabels, Counter>,
     http_latency: Family<RouteLabels, Histogram>,
     twilio_calls: Family<TwilioLabels, Counter>,
+    webhooks: Family<WebhookLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -81,8 +94,15 @@ impl Metrics {
             "Calls to Twilio by operation and outcome",
             twilio_calls.clone(),
         );
+        let webhooks = Family::<WebhookLabels, Counter>::default();
+        registry.register(
+            "twilio_webhooks",
+            "Twilio webhook requests by route and outcome",
+            webhooks.clone(),
+        );
         Self {
             registry,
+            webhooks,
             http_requests,
             http_latency,
             twilio_calls,
@@ -110,6 +130,16 @@ impl Metrics {
         self.twilio_calls
             .get_or_create(&TwilioLabels {
                 operation: operation.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Records one webhook request.
+    pub fn observe_webhook(&self, route: &str, outcome: &str) {
+        self.webhooks
+            .get_or_create(&WebhookLabels {
+                route: route.to_owned(),
                 outcome: outcome.to_owned(),
             })
             .inc();

@@ -17,6 +17,7 @@
 //! ```
 
 mod audit;
+mod call;
 pub mod carrier;
 mod channel;
 mod ids;
@@ -28,6 +29,7 @@ pub mod reconcile;
 mod subscription;
 
 pub use audit::{AuditAction, AuditSource};
+pub use call::call_status_rank;
 pub use carrier::{
     AddressRequirement, AvailableNumber, AvailableQuery, Carrier, CarrierError, ContainsPattern,
     ContainsPatternError, CountryPricing, OwnedNumber, OwnedNumbers, PurchaseOrder, TypePrice,

@@ -125,6 +125,9 @@ pub enum ApiError {
     /// The body is not JSON.
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// A webhook's `X-Twilio-Signature` does not verify.
+    #[error("the X-Twilio-Signature does not match the request")]
+    InvalidSignature,
     /// Anything unexpected: logged with detail, answered without.
     #[error("internal error")]
     Internal(String),
@@ -146,7 +149,7 @@ impl ApiError {
         match self {
             Self::ValidationFailed { .. } => "validation_failed",
             Self::Unauthorized(_) => "unauthorized",
-            Self::Forbidden => "forbidden",
+            Self::Forbidden | Self::InvalidSignature => "forbidden",
             Self::NotFound(_) | Self::TwilioNotFound { .. } => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::QuotaExceeded { .. } => "phone_number_quota_exceeded",
@@ -268,12 +271,30 @@ impl From<numbers_app::ServiceError> for ApiError {
     }
 }
 
+impl From<numbers_app::webhooks::WebhookError> for ApiError {
+    fn from(error: numbers_app::webhooks::WebhookError) -> Self {
+        use numbers_app::webhooks::WebhookError as E;
+        match error {
+            E::MissingSignature => Self::invalid(
+                "X-Twilio-Signature",
+                "the X-Twilio-Signature header is missing",
+            ),
+            E::InvalidSignature => Self::InvalidSignature,
+            E::BadRequest(message) => Self::invalid("body", message),
+            E::TokenUnavailable => {
+                Self::Internal("a webhook's auth token is unavailable (logged above)".into())
+            }
+            E::Store(error) => error.into(),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::ValidationFailed { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::InvalidSignature => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::TwilioNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::QuotaExceeded { .. } | Self::SubscriptionInactive => StatusCode::PAYMENT_REQUIRED,

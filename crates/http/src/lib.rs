@@ -33,7 +33,9 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Registers every route, the body and query error handlers, and the fallbacks for unknown
 /// routes and methods.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use routes::{channels, health, legacy, number, ops, phone_numbers, purchase};
+    use routes::{
+        channels, health, legacy, number, ops, phone_numbers, purchase, sandbox, webhooks,
+    };
     cfg.app_data(
         web::JsonConfig::default()
             .limit(MAX_BODY_BYTES)
@@ -63,6 +65,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(number::release))
             .route(web::patch().to(number::attach)),
     )
+    .service(resource("/v1/phone-numbers/{id}/calls", "GET").route(web::get().to(number::calls)))
+    .service(resource("/webhooks/twilio/voice", "POST").route(web::post().to(webhooks::voice)))
+    .service(resource("/webhooks/twilio/status", "POST").route(web::post().to(webhooks::status)))
+    .service(resource("/sandbox/calls", "POST").route(web::post().to(sandbox::place_call)))
     .service(
         resource("/v1/channels", "GET, POST")
             .route(web::get().to(channels::list))

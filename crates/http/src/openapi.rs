@@ -36,6 +36,7 @@ use crate::{ErrorBody, views};
         number::get,
         number::release,
         number::attach,
+        number::calls,
         channels::list,
         channels::create,
         legacy::list,
@@ -57,6 +58,8 @@ use crate::{ErrorBody, views};
         views::ChannelView,
         views::CreateChannelRequest,
         views::LegacyPoolNumber,
+        views::CallList,
+        views::CallView,
         purchase::PurchaseRequest,
         number::AttachRequest,
         health::Status,
@@ -102,6 +105,18 @@ pub struct AvailableParams {
     /// How many offers at most.
     #[param(minimum = 1, maximum = 30, default = 20)]
     pub limit: Option<i32>,
+}
+
+/// The query parameters of `GET /v1/phone-numbers/{id}/calls`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallsParams {
+    /// How many calls at most.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i32>,
+    /// The `next_before` of the previous page: the calls older than that call.
+    #[param(pattern = "^CA[0-9A-Fa-f]{32}$")]
+    pub before: Option<String>,
 }
 
 /// The query parameters of `GET /v1/phone-numbers/pricing`.

@@ -584,3 +584,53 @@ mod tests {
         }
     }
 }
+
+/// One call to a number, with its latest status.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CallView {
+    /// Twilio's `CallSid`.
+    pub call_sid: String,
+    /// The latest status Twilio reported (`ringing`, `in-progress`, `completed`, `busy`,
+    /// `failed`, `no-answer`, `canceled`, …); an earlier status arriving late never
+    /// replaces a later one.
+    pub status: String,
+    /// `inbound`, `outbound-api`, …
+    pub direction: Option<String>,
+    /// The caller, E.164.
+    pub from: Option<String>,
+    /// The called number, E.164.
+    pub to: Option<String>,
+    /// Duration in seconds, once Twilio reported it.
+    pub duration_seconds: Option<i32>,
+    /// The channel the number was attached to when the call came.
+    pub channel_id: Option<Uuid>,
+    /// When the first status callback of the call arrived.
+    pub first_seen_at: DateTime<Utc>,
+    /// When its latest status arrived.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<numbers_persistence::CallRecord> for CallView {
+    fn from(c: numbers_persistence::CallRecord) -> Self {
+        Self {
+            call_sid: c.call_sid,
+            status: c.status,
+            direction: c.direction,
+            from: c.from_number,
+            to: c.to_number,
+            duration_seconds: c.duration_seconds,
+            channel_id: c.channel_id.map(|id| id.as_uuid()),
+            first_seen_at: c.first_seen_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A page of a number's calls.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct CallList {
+    /// Newest first.
+    pub calls: Vec<CallView>,
+    /// Pass it as `before` for the next page; `null` on the last page.
+    pub next_before: Option<String>,
+}

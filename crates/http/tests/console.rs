@@ -261,6 +261,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::DatabaseUnavailable,
         ApiError::PayloadTooLarge { limit: 1 },
         ApiError::UnsupportedMediaType,
+        ApiError::InvalidSignature,
         ApiError::Internal("x".into()),
     ];
     for error in &all {
@@ -268,6 +269,7 @@ fn every_api_error() -> Vec<ApiError> {
             ApiError::ValidationFailed { .. }
             | ApiError::Unauthorized(_)
             | ApiError::Forbidden
+            | ApiError::InvalidSignature
             | ApiError::NotFound(_)
             | ApiError::TwilioNotFound { .. }
             | ApiError::MethodNotAllowed

@@ -132,6 +132,24 @@ fn every_rule_the_server_enforces_is_in_the_document() {
             true,
             json!({"type": "string", "format": "uuid"}),
         ),
+        (
+            "/v1/phone-numbers/{id}/calls",
+            "limit",
+            false,
+            json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+        ),
+        (
+            "/v1/phone-numbers/{id}/calls",
+            "before",
+            false,
+            json!({"type": "string", "pattern": "^CA[0-9A-Fa-f]{32}$"}),
+        ),
+        (
+            "/v1/phone-numbers/{id}/calls",
+            "id",
+            true,
+            json!({"type": "string", "format": "uuid"}),
+        ),
     ];
     for (path, name, required, expected) in &rules {
         let param = parameter(&doc, path, name);
@@ -151,6 +169,10 @@ fn every_rule_the_server_enforces_is_in_the_document() {
         ),
         ("/v1/phone-numbers/pricing", vec!["country"]),
         ("/v1/tenants/{tenant_id}/phone-numbers", vec!["tenant_id"]),
+        (
+            "/v1/phone-numbers/{id}/calls",
+            vec!["id", "limit", "before"],
+        ),
     ] {
         let documented: Vec<&str> = doc["paths"][path]["get"]["parameters"]
             .as_array()
@@ -347,6 +369,11 @@ fn every_rule_the_server_enforces_is_in_the_document() {
             &[
                 "200", "400", "401", "403", "404", "405", "409", "413", "415", "500", "502", "503",
             ],
+        ),
+        (
+            "/v1/phone-numbers/{id}/calls",
+            "get",
+            &["200", "400", "401", "404", "405", "500", "503"],
         ),
         ("/healthz", "get", &["200", "405"]),
         ("/readyz", "get", &["200", "405", "503"]),

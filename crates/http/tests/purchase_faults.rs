@@ -194,7 +194,7 @@ both_backends! {
     }
 
     async fn a_twilio_timeout_leaves_the_row_pending_for_drift_sync(db) {
-        let server = TestServer::start_with(db, |client| {
+        let server = TestServer::start_with_client(db, |client| {
             client.request_timeout(Duration::from_millis(500))
         })
         .await;

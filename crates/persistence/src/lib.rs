@@ -35,10 +35,11 @@ pub mod testing;
 
 pub use error::{Conflict, StoreError, StoreResult};
 pub use models::{
-    Actor, AuditDetail, AuditEvent, Channel, PhoneNumberRecord, PhoneNumberSummary, Plan,
-    RegulatoryRequirement, SharedPoolNumber, Subscription, Tenant, TwilioAccount,
+    Actor, AuditDetail, AuditEvent, CallRecord, Channel, PhoneNumberRecord, PhoneNumberSummary,
+    Plan, RegulatoryRequirement, SharedPoolNumber, Subscription, Tenant, TwilioAccount,
 };
 pub use repo::audit_events::NewAuditEvent;
+pub use repo::calls::{NewCallEvent, Recorded};
 pub use repo::channels::NewChannel;
 pub use repo::idempotency::{Claim, StoredAnswer};
 pub use repo::phone_numbers::{Changes, ChannelChange, NewReservation, Reservation, StatusFilter};

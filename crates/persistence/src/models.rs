@@ -11,7 +11,7 @@ use numbers_domain::{
 };
 
 use crate::schema::{
-    audit_events, channels, phone_numbers, pricing_tiers, regulatory_requirements,
+    audit_events, calls, channels, phone_numbers, pricing_tiers, regulatory_requirements,
     shared_pool_numbers, subscriptions, tenants, twilio_accounts,
 };
 use crate::sql_types::Bind;
@@ -425,4 +425,38 @@ pub struct TwilioAccount {
     /// When it was recorded.
     #[diesel(serialize_as = Bind<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
+}
+
+/// One call to a number, with its latest status (`calls`).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = calls, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct CallRecord {
+    /// Twilio's `CallSid`.
+    pub call_sid: String,
+    /// The tenant owning the called number.
+    pub tenant_id: TenantId,
+    /// The called number's row.
+    pub phone_number_id: PhoneNumberId,
+    /// The channel the number was attached to when the call came.
+    pub channel_id: Option<ChannelId>,
+    /// The account owning the number.
+    pub account_sid: String,
+    /// `inbound`, `outbound-api`, …
+    pub direction: Option<String>,
+    /// Caller.
+    pub from_number: Option<String>,
+    /// Called number.
+    pub to_number: Option<String>,
+    /// The latest status (`ringing`, `in-progress`, `completed`, …).
+    pub status: String,
+    /// Its rank in a call's progress.
+    pub status_rank: i32,
+    /// Its `SequenceNumber`.
+    pub sequence_number: i32,
+    /// Duration in seconds, once Twilio reported it.
+    pub duration_seconds: Option<i32>,
+    /// When the first event of the call arrived.
+    pub first_seen_at: DateTime<Utc>,
+    /// When its latest status arrived.
+    pub updated_at: DateTime<Utc>,
 }

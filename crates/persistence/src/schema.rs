@@ -129,16 +129,40 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::{Uuid, Instant};
 
-    call_events (call_sid, status) {
+    call_events (call_sid, status, sequence_number) {
         call_sid -> Text,
         status -> Text,
+        sequence_number -> Integer,
+        phone_number_id -> Uuid,
         channel_id -> Nullable<Uuid>,
-        account_sid -> Nullable<Text>,
+        account_sid -> Text,
         direction -> Nullable<Text>,
         from_number -> Nullable<Text>,
         to_number -> Nullable<Text>,
         duration_seconds -> Nullable<Integer>,
         received_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Uuid, Instant};
+
+    calls (call_sid) {
+        call_sid -> Text,
+        tenant_id -> Uuid,
+        phone_number_id -> Uuid,
+        channel_id -> Nullable<Uuid>,
+        account_sid -> Text,
+        direction -> Nullable<Text>,
+        from_number -> Nullable<Text>,
+        to_number -> Nullable<Text>,
+        status -> Text,
+        status_rank -> Integer,
+        sequence_number -> Integer,
+        duration_seconds -> Nullable<Integer>,
+        first_seen_at -> Instant,
+        updated_at -> Instant,
     }
 }
 
@@ -205,6 +229,7 @@ diesel::joinable!(channels -> tenants (tenant_id));
 diesel::joinable!(phone_numbers -> tenants (tenant_id));
 diesel::joinable!(phone_numbers -> channels (channel_id));
 diesel::joinable!(audit_events -> tenants (tenant_id));
+diesel::joinable!(calls -> phone_numbers (phone_number_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     pricing_tiers,
@@ -216,6 +241,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     regulatory_requirements,
     shared_pool_numbers,
     call_events,
+    calls,
     audit_events,
     drift_runs,
     idempotency_keys,

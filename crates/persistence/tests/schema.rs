@@ -13,6 +13,7 @@ async fn postgres_and_sqlite_migrations_define_the_same_logical_schema() {
     let expected_tables = [
         "audit_events",
         "call_events",
+        "calls",
         "channels",
         "drift_runs",
         "idempotency_keys",

@@ -276,6 +276,21 @@ impl FakeControl {
         self.shared.read().regulation(country, kind)
     }
 
+    /// Every stocked (country, kind) pair that needs a bundle or an address, with its
+    /// regulation, in catalogue order (what a sandbox registers documents for).
+    #[must_use]
+    pub fn regulated_pairs(&self) -> Vec<(String, NumberKind, Regulation)> {
+        let state = self.shared.read();
+        catalog::COUNTRIES
+            .iter()
+            .flat_map(|country| NumberKind::ALL.map(|kind| (country.iso, kind)))
+            .filter_map(|(iso, kind)| {
+                let regulation = state.regulation(iso, kind)?;
+                (regulation != Regulation::NONE).then(|| (iso.to_owned(), kind, regulation))
+            })
+            .collect()
+    }
+
     /// In strict mode only bundles and addresses registered with
     /// [`FakeControl::register_bundle`] / [`FakeControl::register_address`] are acceptable
     /// (for the right country, kind and address rule); otherwise any well-formed `BU…` /

@@ -122,7 +122,7 @@ pub fn webhooks_for(public_base_url: &str, channel_id: Option<ChannelId>) -> Web
 
 impl App {
     /// The tenant's number, or [`ServiceError::NotFound`] (also for another tenant's).
-    async fn tenant_number(
+    pub(crate) async fn tenant_number(
         &self,
         tenant_id: TenantId,
         id: PhoneNumberId,

@@ -8,3 +8,5 @@ pub mod number;
 pub mod ops;
 pub mod phone_numbers;
 pub mod purchase;
+pub mod sandbox;
+pub mod webhooks;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::params::Body;
 use crate::routes::purchase::actor;
-use crate::views::PhoneNumberView;
+use crate::views::{CallList, PhoneNumberView};
 use crate::{ApiError, ErrorBody};
 
 /// The body of `PATCH /v1/phone-numbers/{id}`: a JSON object with this field only.
@@ -154,4 +154,52 @@ pub async fn attach(
         .attach(caller.tenant_id(), id, channel_id, actor(&caller, &req))
         .await?;
     Ok(view(record))
+}
+
+/// The number's calls, newest first, one entry per call with its latest status.
+#[utoipa::path(
+    get,
+    path = "/v1/phone-numbers/{id}/calls",
+    tag = "phone numbers",
+    params(("id" = uuid::Uuid, Path, description = "The number's id"), crate::openapi::CallsParams),
+    responses(
+        (status = 200, description = "A page of calls, newest first", body = CallList),
+        (status = 400, description = "validation_failed (id, limit, before), or an unknown or repeated parameter", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 404, description = "not_found (also another tenant's number)", body = ErrorBody),
+        (status = 500, description = "internal", body = ErrorBody),
+        (status = 503, description = "database_unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn calls(
+    app: web::Data<App>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<web::Json<CallList>, ApiError> {
+    let id = number_id(&path)?;
+    let query = crate::params::Query::parse(req.query_string(), &["limit", "before"])?;
+    let limit = query
+        .parsed("limit", "limit must be an integer from 1 to 100", |v| {
+            v.parse::<u32>().ok().filter(|n| (1..=100).contains(n))
+        })?
+        .unwrap_or(20);
+    let before = query.parsed(
+        "before",
+        "before must be a call sid (CA followed by 32 hexadecimal characters)",
+        |v| is_call_sid(v).then(|| v.to_owned()),
+    )?;
+    let page = app
+        .number_calls(caller.tenant_id(), id, before.as_deref(), limit)
+        .await?;
+    Ok(web::Json(CallList {
+        calls: page.calls.into_iter().map(Into::into).collect(),
+        next_before: page.next_before,
+    }))
+}
+
+/// `CA` followed by 32 hexadecimal digits.
+fn is_call_sid(raw: &str) -> bool {
+    raw.len() == 34 && raw.starts_with("CA") && raw[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }

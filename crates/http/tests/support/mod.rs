@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures::StreamExt as _;
-use numbers_app::{App, AppBuilder};
+use numbers_app::{App, AppBuilder, TwilioAuth, TwilioSettings};
 use numbers_domain::PhoneNumberId;
 use numbers_domain::reconcile::{LocalNumber, Plan, ReconcileSettings, reconcile};
 use numbers_domain::{ChannelId, TenantId};
@@ -50,34 +50,63 @@ pub fn token(tenant: TenantId, role: Role, exp_offset_secs: i64) -> String {
 }
 
 impl TestServer {
+    /// A server whose PUBLIC_BASE_URL is its own loopback address, so the webhook URLs it
+    /// writes on the fake's numbers reach it.
     pub async fn start(db: TestDb) -> Self {
-        Self::start_with(db, |client| client).await
+        Self::start_with(db, |builder, _| builder).await
     }
 
     /// A server whose Twilio client is built by `configure` from the fake's settings (e.g.
     /// with a short request timeout).
-    pub async fn start_with(
+    pub async fn start_with_client(
         db: TestDb,
         configure: impl FnOnce(twilio_client::TwilioClientBuilder) -> twilio_client::TwilioClientBuilder,
     ) -> Self {
+        Self::start_inner(db, |builder, _, fake| {
+            let credentials = twilio_client::Credentials::auth_token(
+                fake.account_sid(),
+                SecretString::from(fake.auth_token().to_owned()),
+            );
+            let client = configure(
+                twilio_client::TwilioClient::builder(credentials)
+                    .api_base_url(fake.api_base_url())
+                    .pricing_base_url(fake.pricing_base_url()),
+            )
+            .build()
+            .expect("twilio client");
+            builder.twilio_client(client)
+        })
+        .await
+    }
+
+    /// A server whose app is built by `configure` (given the default builder and the
+    /// server's base URL) — e.g. another PUBLIC_BASE_URL, a master account, a keyring.
+    pub async fn start_with(
+        db: TestDb,
+        configure: impl FnOnce(AppBuilder, &str) -> AppBuilder,
+    ) -> Self {
+        Self::start_inner(db, |builder, base, _| configure(builder, base)).await
+    }
+
+    async fn start_inner(
+        db: TestDb,
+        configure: impl FnOnce(AppBuilder, &str, &TwilioFake) -> AppBuilder,
+    ) -> Self {
         let fake = Arc::new(TwilioFake::start(FakeConfig::with_seed(7)).expect("fake"));
-        let credentials = twilio_client::Credentials::auth_token(
-            fake.account_sid(),
-            SecretString::from(fake.auth_token().to_owned()),
-        );
-        let client = configure(
-            twilio_client::TwilioClient::builder(credentials)
-                .api_base_url(fake.api_base_url())
-                .pricing_base_url(fake.pricing_base_url()),
-        )
-        .build()
-        .expect("twilio client");
-        let app = AppBuilder::new(db.store.clone(), db.url.clone())
-            .twilio_client(client)
-            .jwt_secret(SecretString::from(SECRET))
-            .build();
+        let settings = TwilioSettings {
+            account_sid: fake.account_sid().to_owned(),
+            auth: TwilioAuth::AuthToken(SecretString::from(fake.auth_token().to_owned())),
+            api_base_url: fake.api_base_url(),
+            pricing_base_url: fake.pricing_base_url(),
+        };
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let builder = AppBuilder::new(db.store.clone(), db.url.clone())
+            .twilio(&settings)
+            .expect("twilio settings")
+            .jwt_secret(SecretString::from(SECRET))
+            .public_base_url(base.clone());
+        let app = configure(builder, &base, &fake).build();
         tokio::spawn(numbers_http::serve(app.clone(), listener).expect("serve"));
         Self {
             base,
@@ -286,6 +315,38 @@ impl TestServer {
     }
 }
 
+/// Log lines of every test in this binary (the service's workers run on their own threads,
+/// so one process-wide subscriber collects them); tests pick their own lines out by an id
+/// only they use (a call sid, a channel id).
+pub fn logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<&'static Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs: &'static Logs = Box::leak(Box::default());
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || LogWriter(logs))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        logs
+    })
+}
+
+/// Collected log output.
+#[derive(Default)]
+pub struct Logs(std::sync::Mutex<Vec<u8>>);
+
+impl Logs {
+    /// The lines containing `needle`.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        let text = String::from_utf8_lossy(&self.0.lock().expect("logs")).into_owned();
+        text.lines()
+            .filter(|line| line.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 /// A raw SQL connection to a test database, for what the store does not offer: installing
 /// triggers that make the database fail, holding locks.
 pub enum RawDb {
@@ -348,5 +409,18 @@ impl RawDb {
             Self::Sqlite(conn) => query.get_result::<Count>(conn).await,
         };
         result.unwrap_or_else(|e| panic!("`{sql}` failed: {e}")).n
+    }
+}
+
+struct LogWriter(&'static Logs);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.0.lock().expect("logs").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Repositories: one per aggregate, each a thin handle borrowed from the [`Store`].
 
 pub mod audit_events;
+pub mod calls;
 pub mod channels;
 pub mod idempotency;
 pub mod phone_numbers;
@@ -79,6 +80,12 @@ impl Store {
     #[must_use]
     pub fn idempotency_keys(&self) -> idempotency::IdempotencyKeys<'_> {
         idempotency::IdempotencyKeys { store: self }
+    }
+
+    /// Calls reaching the webhooks.
+    #[must_use]
+    pub fn calls(&self) -> calls::Calls<'_> {
+        calls::Calls { store: self }
     }
 
     /// Audit events.

@@ -508,6 +508,36 @@ impl PhoneNumbers<'_> {
             .await
     }
 
+    /// The live row holding this number and the channel it is attached to, in one read
+    /// (what an inbound call needs to be routed).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn find_live_with_channel(
+        &self,
+        phone_number: &E164,
+    ) -> StoreResult<Option<(PhoneNumberRecord, Option<crate::Channel>)>> {
+        use crate::schema::channels;
+        let number = phone_number.clone();
+        self.store
+            .detached(move |store| async move {
+                Ok(with_conn!(store, |conn| {
+                    phone_numbers::table
+                        .left_join(channels::table)
+                        .filter(phone_numbers::phone_number.eq(Bind(&number)))
+                        .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
+                        .select((
+                            PhoneNumberRecord::as_select(),
+                            Option::<crate::Channel>::as_select(),
+                        ))
+                        .first(conn)
+                        .await
+                        .optional()?
+                }))
+            })
+            .await
+    }
+
     /// The tenant's numbers, oldest first, as its list shows them (only the columns of
     /// [`PhoneNumberSummary`] are read).
     ///
