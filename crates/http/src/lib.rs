@@ -33,7 +33,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Registers every route, the body and query error handlers, and the fallbacks for unknown
 /// routes and methods.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use routes::{channels, health, legacy, number, ops, phone_numbers, purchase};
+    use routes::{channels, health, legacy, number, ops, phone_numbers, purchase, subscriptions};
     cfg.app_data(
         web::JsonConfig::default()
             .limit(MAX_BODY_BYTES)
@@ -67,6 +67,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/v1/channels", "GET, POST")
             .route(web::get().to(channels::list))
             .route(web::post().to(channels::create)),
+    )
+    .service(
+        resource("/v1/subscriptions/{id}/cancel", "POST")
+            .route(web::post().to(subscriptions::cancel)),
     )
     .service(
         resource("/v1/tenants/{tenant_id}/phone-numbers", "GET").route(web::get().to(legacy::list)),

@@ -8,3 +8,4 @@ pub mod number;
 pub mod ops;
 pub mod phone_numbers;
 pub mod purchase;
+pub mod subscriptions;

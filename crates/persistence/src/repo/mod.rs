@@ -2,6 +2,7 @@
 
 pub mod audit_events;
 pub mod channels;
+pub mod drift;
 pub mod idempotency;
 pub mod phone_numbers;
 pub mod plans;
