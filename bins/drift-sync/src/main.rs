@@ -82,7 +82,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let app = match App::for_drift_sync(database_url, &twilio).await {
+    let app = match App::live(database_url, &twilio).await {
         Ok(app) => app,
         Err(error) => {
             tracing::error!(%error, "drift-sync cannot start");

@@ -516,13 +516,13 @@ fn int(count: usize) -> i32 {
 }
 
 impl App {
-    /// The application drift-sync runs on: the database at `database_url` (migrated) and
-    /// the live Twilio account of `twilio` (never a sandbox).
+    /// The application drift-sync and live operator commands run on: the database at
+    /// `database_url` (migrated) and the live Twilio account of `twilio` (never a sandbox).
     ///
     /// # Errors
     /// [`crate::AppError`] when the database cannot be opened or migrated, or the Twilio
     /// settings are refused.
-    pub async fn for_drift_sync(
+    pub async fn live(
         database_url: numbers_persistence::DatabaseUrl,
         twilio: &crate::TwilioSettings,
     ) -> Result<Self, crate::AppError> {
