@@ -6,8 +6,8 @@ use std::process::{Command, Output};
 
 use numbers_app::{AppBuilder, TwilioAuth, TwilioSettings};
 use numbers_domain::{AuditSource, NumberStatus, PurchaseOrder, Webhooks};
-use numbers_persistence::testing::{self, TestDb};
 use numbers_persistence::DatabaseUrl;
+use numbers_persistence::testing::{self, TestDb};
 use secrecy::SecretString;
 use twilio_fake::{FakeConfig, NumberKind, TwilioFake};
 
@@ -29,7 +29,15 @@ fn adopt(db: &TestDb, fake: &TwilioFake, tenant: &str, number: &str, twilio: boo
             .env("TWILIO_PRICING_BASE_URL", fake.pricing_base_url());
     }
     command
-        .args(["adopt-number", "--tenant", tenant, "--phone-number", number, "--operator", "ops-alice"])
+        .args([
+            "adopt-number",
+            "--tenant",
+            tenant,
+            "--phone-number",
+            number,
+            "--operator",
+            "ops-alice",
+        ])
         .output()
         .expect("run api")
 }

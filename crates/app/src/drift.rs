@@ -198,9 +198,8 @@ impl App {
         report.tenants_checked = tally.checked.len();
         report.tenants_failed = tally.failed.len();
         report.duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
-        report.exit_code = u8::from(
-            report.tenants_failed > 0 || report.brake_tripped || !report.listing_complete,
-        );
+        report.exit_code =
+            u8::from(report.tenants_failed > 0 || report.brake_tripped || !report.listing_complete);
         let record = DriftRunRecord {
             id: uuid::Uuid::new_v4(),
             started_at,
@@ -321,9 +320,17 @@ impl App {
         }
 
         // Orphans: those that have a live row by now were bought during the listing.
-        let orphan_numbers: Vec<_> = plan.orphans.iter().map(|o| o.phone_number.clone()).collect();
+        let orphan_numbers: Vec<_> = plan
+            .orphans
+            .iter()
+            .map(|o| o.phone_number.clone())
+            .collect();
         let live_now = self.store().drift().live_among(orphan_numbers).await?;
-        for orphan in plan.orphans.iter().filter(|o| !live_now.contains(&o.phone_number)) {
+        for orphan in plan
+            .orphans
+            .iter()
+            .filter(|o| !live_now.contains(&o.phone_number))
+        {
             tracing::warn!(
                 phone_number = %orphan.phone_number.masked(),
                 sid = %orphan.sid,
@@ -474,7 +481,10 @@ impl App {
     }
 
     /// Every live row but `skip`, read page by page before the listing begins.
-    async fn snapshot(&self, skip: &HashSet<PhoneNumberId>) -> Result<Vec<LocalNumber>, StoreError> {
+    async fn snapshot(
+        &self,
+        skip: &HashSet<PhoneNumberId>,
+    ) -> Result<Vec<LocalNumber>, StoreError> {
         let mut rows = Vec::new();
         let mut after = None;
         loop {

@@ -132,10 +132,14 @@ impl Body {
     pub fn required_bool(&self, name: &str) -> Result<bool, ApiError> {
         match self.fields.get(name) {
             Some(Value::Bool(b)) => Ok(*b),
-            None | Some(Value::Null) => {
-                Err(ApiError::invalid(name, format!("{name} is required: true or false")))
-            }
-            Some(_) => Err(ApiError::invalid(name, format!("{name} must be true or false"))),
+            None | Some(Value::Null) => Err(ApiError::invalid(
+                name,
+                format!("{name} is required: true or false"),
+            )),
+            Some(_) => Err(ApiError::invalid(
+                name,
+                format!("{name} must be true or false"),
+            )),
         }
     }
 

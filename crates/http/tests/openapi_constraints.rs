@@ -258,8 +258,8 @@ fn every_rule_the_server_enforces_is_in_the_document() {
     );
     let cancel = resolved(
         &doc,
-        &doc["paths"]["/v1/subscriptions/{id}/cancel"]["post"]["requestBody"]["content"]
-            ["application/json"]["schema"],
+        &doc["paths"]["/v1/subscriptions/{id}/cancel"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"],
     );
     assert_states(
         cancel,

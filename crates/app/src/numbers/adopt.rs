@@ -25,11 +25,13 @@ impl App {
         phone_number: &E164,
         actor: &Actor,
     ) -> Result<PhoneNumberRecord, ServiceError> {
-        let owned = self
-            .carrier()
-            .find_owned(phone_number)
-            .await?
-            .ok_or(ServiceError::NotFound("number on the master Twilio account"))?;
+        let owned =
+            self.carrier()
+                .find_owned(phone_number)
+                .await?
+                .ok_or(ServiceError::NotFound(
+                    "number on the master Twilio account",
+                ))?;
         if self
             .store()
             .phone_numbers()

@@ -114,7 +114,10 @@ pub struct Adoption {
 /// One drift-sync run, as recorded in `drift_runs`.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Insertable)]
 #[diesel(table_name = drift_runs)]
-#[expect(missing_docs, reason = "the columns of drift_runs, named as the summary line")]
+#[expect(
+    missing_docs,
+    reason = "the columns of drift_runs, named as the summary line"
+)]
 pub struct DriftRunRecord {
     #[diesel(serialize_as = Bind<uuid::Uuid>)]
     pub id: uuid::Uuid,
@@ -604,9 +607,11 @@ impl Store {
                     )),
                 }
             }
-            (crate::store::Pools::Sqlite(_), crate::DatabaseUrl::Postgres(_)) => Err(
-                crate::StoreError::Unavailable("the lock needs the store's own database URL".into()),
-            ),
+            (crate::store::Pools::Sqlite(_), crate::DatabaseUrl::Postgres(_)) => {
+                Err(crate::StoreError::Unavailable(
+                    "the lock needs the store's own database URL".into(),
+                ))
+            }
         }
     }
 
