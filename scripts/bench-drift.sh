@@ -35,7 +35,7 @@ VOICE=https://numbers.example/webhooks/twilio/voice
 
 # A fresh database, migrated by a first (empty) run.
 psql -q "$PG" -c "DROP DATABASE IF EXISTS drift_bench" -c "CREATE DATABASE drift_bench"
-export DATABASE_URL=$BENCH_DB LOG_FORMAT=json RUST_LOG=error
+export DATABASE_URL=$BENCH_DB LOG_FORMAT=json RUST_LOG=${RUST_LOG:-error}
 "$BIN/drift-sync" >/dev/null
 
 # The fake's numbers, and the rows that go with them.
@@ -96,4 +96,4 @@ SQL
 
 # One drift-sync run.
 /usr/bin/time -f "drift-sync: wall %e s, peak RSS %M KB, exit %x" \
-  "$BIN/drift-sync" --max-drift-count 100000000 || true
+  "$BIN/drift-sync" --max-drift-count 100000000 ${DRIFT_ARGS:-} || true

@@ -191,6 +191,11 @@ impl App {
         tally.report.dry_run = options.dry_run;
 
         let bulk_ids = self.cancellations(options, &actor, &mut tally).await?;
+        tracing::info!(
+            elapsed_ms = clock.elapsed().as_millis(),
+            numbers = bulk_ids.len(),
+            "drift-sync: canceled subscriptions done"
+        );
         self.reconcile(options, &actor, &bulk_ids, &mut tally)
             .await?;
 
@@ -281,7 +286,13 @@ impl App {
         tally: &mut Tally,
     ) -> Result<(), DriftError> {
         let now = Utc::now();
+        let clock = Instant::now();
         let rows = self.snapshot(skip).await?;
+        tracing::info!(
+            elapsed_ms = clock.elapsed().as_millis(),
+            rows = rows.len(),
+            "drift-sync: snapshot read"
+        );
         tally.report.rows = rows.len();
         tally.checked.extend(rows.iter().map(|r| r.tenant_id));
         let mut settings = ReconcileSettings::new(self.carrier().account_sid(), now);
@@ -301,6 +312,11 @@ impl App {
         }
         drop(listing);
         let plan = scan.finish(ListingComplete::stream_ended_without_error());
+        tracing::info!(
+            elapsed_ms = clock.elapsed().as_millis(),
+            listed = plan.summary.listed,
+            "drift-sync: listing read and planned"
+        );
         let report = &mut tally.report;
         report.listing_complete = true;
         report.listed = plan.summary.listed;
@@ -406,6 +422,10 @@ impl App {
             }
         }
 
+        tracing::info!(
+            elapsed_ms = clock.elapsed().as_millis(),
+            "drift-sync: row changes applied"
+        );
         // Twilio calls: re-check each row first.
         let current = self
             .store()
