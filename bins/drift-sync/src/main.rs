@@ -111,11 +111,11 @@ async fn main() -> ExitCode {
             tracing::info!("{line}");
             if cli.json {
                 match serde_json::to_string(&report) {
-                    Ok(json) => println!("{json}"),
+                    Ok(json) => print_line(&json),
                     Err(error) => eprintln!("drift-sync: {error}"),
                 }
             } else {
-                println!("{line}");
+                print_line(&line);
             }
             ExitCode::from(report.exit_code)
         }
@@ -125,4 +125,12 @@ async fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "the summary goes to stdout; logs go to stderr"
+)]
+fn print_line(text: &str) {
+    println!("{text}");
 }

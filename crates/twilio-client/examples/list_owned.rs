@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use twilio_client::{Credentials, IncomingPhoneNumberFilter, TwilioClient};
 
 #[tokio::main]
+#[expect(clippy::print_stdout, reason = "the figure is the output")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sid = std::env::var("TWILIO_ACCOUNT_SID")?;
     let token = SecretString::from(std::env::var("TWILIO_AUTH_TOKEN")?);

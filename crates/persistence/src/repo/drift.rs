@@ -542,7 +542,7 @@ pub struct RunLock {
 
 #[expect(dead_code, reason = "held only to be dropped when the run ends")]
 enum Held {
-    Pg(diesel_async::AsyncPgConnection),
+    Pg(Box<diesel_async::AsyncPgConnection>),
     File(std::fs::File),
 }
 
@@ -580,7 +580,7 @@ impl Store {
                     .get_result(&mut conn)
                     .await?;
                 Ok(row.locked.then_some(RunLock {
-                    _held: Held::Pg(conn),
+                    _held: Held::Pg(Box::new(conn)),
                 }))
             }
             (crate::store::Pools::Sqlite(_), crate::DatabaseUrl::Sqlite(path)) => {
