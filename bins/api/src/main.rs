@@ -14,9 +14,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, Subcommand};
 use numbers_app::{App, Config, admin, init_logging};
-use numbers_domain::{PlanId, SubscriptionStatus, TenantId};
+use numbers_domain::{E164, PlanId, SubscriptionStatus, TenantId};
 use numbers_http::auth::{Claims, Role, mint};
-use numbers_persistence::{Store, StoreOptions};
+use numbers_persistence::{Actor, Store, StoreOptions};
 
 /// The phone numbers service.
 #[derive(Debug, Parser)]
@@ -98,6 +98,20 @@ enum Command {
         /// Where inbound calls are streamed (ws:// or wss://).
         #[arg(long)]
         agent_stream_url: Option<String>,
+    },
+    /// Give a tenant a number the master Twilio account owns that no row holds (an orphan
+    /// drift-sync reported), counted against its quota and audited; prints the row as
+    /// JSON. Needs the live Twilio credentials.
+    AdoptNumber {
+        /// The tenant.
+        #[arg(long)]
+        tenant: TenantId,
+        /// The number, in E.164 (`+14155550123`).
+        #[arg(long)]
+        phone_number: E164,
+        /// Who adopts it, for the audit log.
+        #[arg(long, default_value = "operator")]
+        operator: String,
     },
 }
 
@@ -206,6 +220,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             print_json(
                 &serde_json::json!({ "id": channel.id, "tenant_id": channel.tenant_id, "kind": channel.kind.as_str(), "name": channel.name, "agent_stream_url": channel.agent_stream_url }),
+            )
+        }
+        Command::AdoptNumber {
+            tenant,
+            phone_number,
+            operator,
+        } => {
+            let twilio = config.twilio.require_live()?;
+            let app = App::live(config.database_url()?, &twilio).await?;
+            let row = app
+                .adopt_number(tenant, &phone_number, &Actor::operator(operator))
+                .await
+                .with_context(|| format!("adopting {}", phone_number.masked()))?;
+            print_json(
+                &serde_json::json!({ "id": row.id, "tenant_id": row.tenant_id, "phone_number": row.phone_number.as_str(), "status": row.status.as_str(), "twilio_sid": row.twilio_sid }),
             )
         }
     }

@@ -18,6 +18,7 @@ pub mod admin;
 mod carrier;
 pub mod channels;
 mod config;
+pub mod drift;
 mod error;
 pub mod idempotency;
 mod logging;
@@ -25,6 +26,7 @@ pub mod metrics;
 pub mod numbers;
 mod pricing;
 pub mod sandbox;
+pub mod subscriptions;
 pub mod webhooks;
 
 use std::sync::Arc;

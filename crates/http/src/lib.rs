@@ -34,7 +34,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// routes and methods.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use routes::{
-        channels, health, legacy, number, ops, phone_numbers, purchase, sandbox, webhooks,
+        channels, health, legacy, number, ops, phone_numbers, purchase, sandbox, subscriptions,
+        webhooks,
     };
     cfg.app_data(
         web::JsonConfig::default()
@@ -73,6 +74,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/v1/channels", "GET, POST")
             .route(web::get().to(channels::list))
             .route(web::post().to(channels::create)),
+    )
+    .service(
+        resource("/v1/subscriptions/{id}/cancel", "POST")
+            .route(web::post().to(subscriptions::cancel)),
     )
     .service(
         resource("/v1/tenants/{tenant_id}/phone-numbers", "GET").route(web::get().to(legacy::list)),

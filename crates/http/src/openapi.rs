@@ -18,7 +18,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _, PartialSchema, ToSchema};
 
-use crate::routes::{channels, health, legacy, number, ops, phone_numbers, purchase};
+use crate::routes::{
+    channels, health, legacy, number, ops, phone_numbers, purchase, subscriptions,
+};
 use crate::{ErrorBody, views};
 
 /// The API's OpenAPI description.
@@ -39,6 +41,7 @@ use crate::{ErrorBody, views};
         number::calls,
         channels::list,
         channels::create,
+        subscriptions::cancel,
         legacy::list,
         health::healthz,
         health::readyz,
@@ -62,6 +65,8 @@ use crate::{ErrorBody, views};
         views::CallView,
         purchase::PurchaseRequest,
         number::AttachRequest,
+        subscriptions::CancelRequest,
+        subscriptions::SubscriptionView,
         health::Status,
         NumberStatusName,
         NumberStatusFilter,

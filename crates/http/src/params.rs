@@ -125,6 +125,24 @@ impl Body {
         }
     }
 
+    /// A required boolean field.
+    ///
+    /// # Errors
+    /// `validation_failed` when missing, `null` or not `true`/`false`.
+    pub fn required_bool(&self, name: &str) -> Result<bool, ApiError> {
+        match self.fields.get(name) {
+            Some(Value::Bool(b)) => Ok(*b),
+            None | Some(Value::Null) => Err(ApiError::invalid(
+                name,
+                format!("{name} is required: true or false"),
+            )),
+            Some(_) => Err(ApiError::invalid(
+                name,
+                format!("{name} must be true or false"),
+            )),
+        }
+    }
+
     /// A required string field.
     ///
     /// # Errors

@@ -278,6 +278,21 @@ fn every_rule_the_server_enforces_is_in_the_document() {
         &json!({"format": "uuid", "type": ["string", "null"]}),
         "attach channel_id",
     );
+    let cancel = resolved(
+        &doc,
+        &doc["paths"]["/v1/subscriptions/{id}/cancel"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"],
+    );
+    assert_states(
+        cancel,
+        &json!({"type": "object", "required": ["immediate"], "additionalProperties": false}),
+        "cancel body",
+    );
+    assert_states(
+        &cancel["properties"]["immediate"],
+        &json!({"type": "boolean"}),
+        "cancel immediate",
+    );
     for method in ["get", "delete", "patch"] {
         let id = doc["paths"]["/v1/phone-numbers/{id}"][method]["parameters"]
             .as_array()
@@ -374,6 +389,13 @@ fn every_rule_the_server_enforces_is_in_the_document() {
             "/v1/phone-numbers/{id}/calls",
             "get",
             &["200", "400", "401", "404", "405", "500", "503"],
+        ),
+        (
+            "/v1/subscriptions/{id}/cancel",
+            "post",
+            &[
+                "200", "400", "401", "403", "404", "405", "413", "415", "500", "503",
+            ],
         ),
         ("/healthz", "get", &["200", "405"]),
         ("/readyz", "get", &["200", "405", "503"]),
@@ -769,6 +791,22 @@ both_backends! {
             let answer = server
                 .send(reqwest::Method::PATCH, &path, &tenant.admin, Some(&body))
                 .await;
+            check_verdict(field, &body, allowed, &answer);
+        }
+        // An unknown subscription: an accepted body is answered 404, never acted on.
+        let cancel = body_validator("/v1/subscriptions/{id}/cancel", "post");
+        let path = format!("/v1/subscriptions/{}/cancel", uuid::Uuid::new_v4());
+        for (field, body) in [
+            ("immediate", json!({"immediate": true})),
+            ("immediate", json!({"immediate": false})),
+            ("immediate", json!({})),
+            ("immediate", json!({"immediate": null})),
+            ("immediate", json!({"immediate": "true"})),
+            ("immediate", json!({"immediate": 1})),
+            ("extra", json!({"immediate": true, "extra": 1})),
+        ] {
+            let allowed = cancel.is_valid(&body);
+            let answer = server.post_json(&path, &tenant.admin, &body).await;
             check_verdict(field, &body, allowed, &answer);
         }
     }

@@ -100,6 +100,7 @@ impl App {
     }
 }
 
+mod adopt;
 mod attach;
 mod purchase;
 mod release;

@@ -9,4 +9,5 @@ pub mod ops;
 pub mod phone_numbers;
 pub mod purchase;
 pub mod sandbox;
+pub mod subscriptions;
 pub mod webhooks;

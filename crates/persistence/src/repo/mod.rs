@@ -3,6 +3,7 @@
 pub mod audit_events;
 pub mod calls;
 pub mod channels;
+pub mod drift;
 pub mod idempotency;
 pub mod phone_numbers;
 pub mod plans;
