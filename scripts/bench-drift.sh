@@ -9,6 +9,8 @@
 #
 # Needs: a PostgreSQL server (BENCH_PG, default postgres://postgres@127.0.0.1:5432/test; a
 # database drift_bench is dropped and created on it), psql, curl, jq, GNU time.
+# DRIFT_ARGS adds flags to the drift-sync run; DRIFT_PREFIX runs it under another command
+# (e.g. DRIFT_PREFIX='perf record -o drift.perf').
 set -euo pipefail
 N=${1:-100000}
 T=${2:-10000}
@@ -96,4 +98,4 @@ SQL
 
 # One drift-sync run.
 /usr/bin/time -f "drift-sync: wall %e s, peak RSS %M KB, exit %x" \
-  "$BIN/drift-sync" --max-drift-count 100000000 ${DRIFT_ARGS:-} || true
+  ${DRIFT_PREFIX:-} "$BIN/drift-sync" --max-drift-count 100000000 ${DRIFT_ARGS:-} || true

@@ -28,18 +28,17 @@ use chrono::{TimeDelta, Utc};
 use futures::StreamExt as _;
 use numbers_domain::reconcile::{
     Action, ActionKind, BrakeVerdict, ListingComplete, ListingScan, LocalNumber, ReconcileSettings,
-    SafetyBrake,
+    SafetyBrake, ScanBuilder,
 };
-use numbers_domain::{NumberStatus, PhoneNumberId, ReleaseReason, TenantId};
-use numbers_persistence::repo::drift::{
-    Adoption, DriftRunRecord, PlannedChange, RowChange, SnapshotRow,
-};
+use numbers_domain::{E164, PhoneNumberId, ReleaseReason, TenantId};
+use numbers_persistence::repo::drift::{Adoption, DriftRunRecord, PlannedChange, RowChange};
 use numbers_persistence::{Actor, StoreError};
 
-use crate::App;
+use crate::numbers::BulkRelease;
+use crate::{App, ServiceError};
 
-/// Rows read per page of the snapshot.
-const SNAPSHOT_PAGE: usize = 10_000;
+/// Batches of row changes written at once.
+const CONCURRENT_BATCHES: usize = 4;
 
 /// How a run is to be done.
 #[derive(Debug, Clone)]
@@ -190,14 +189,49 @@ impl App {
         let mut tally = Tally::default();
         tally.report.dry_run = options.dry_run;
 
-        let bulk_ids = self.cancellations(options, &actor, &mut tally).await?;
-        tracing::info!(
-            elapsed_ms = clock.elapsed().as_millis(),
-            numbers = bulk_ids.len(),
-            "drift-sync: canceled subscriptions done"
-        );
-        self.reconcile(options, &actor, &bulk_ids, &mut tally)
+        // The first pass: numbers of canceled subscriptions. Their releases run while the
+        // second pass, which leaves them out, reads the rows and the listing.
+        let canceled = self
+            .store()
+            .drift()
+            .canceled_tenants_numbers(Utc::now())
             .await?;
+        tally.checked.extend(canceled.iter().map(|r| r.tenant_id));
+        let skip = Skip {
+            ids: canceled.iter().map(|r| r.id).collect(),
+            numbers: canceled.iter().map(|r| r.phone_number.clone()).collect(),
+        };
+        let to_release = canceled.len();
+        let first_pass = async {
+            if options.dry_run {
+                return None;
+            }
+            let outcome = self
+                .release_numbers(
+                    canceled,
+                    ReleaseReason::SubscriptionCanceled,
+                    &actor,
+                    options.concurrency,
+                )
+                .await;
+            tracing::info!(
+                elapsed_ms = clock.elapsed().as_millis(),
+                numbers = to_release,
+                "drift-sync: canceled subscriptions done"
+            );
+            Some(outcome)
+        };
+        let (first, second) = tokio::join!(
+            first_pass,
+            self.reconcile(options, &actor, skip, &mut tally)
+        );
+        match first {
+            Some(outcome) => self.count_releases(outcome, &mut tally, |report, released| {
+                report.bulk_released += released;
+            }),
+            None => tally.report.bulk_released += to_release,
+        }
+        second?;
 
         let mut report = tally.report;
         report.tenants_checked = tally.checked.len();
@@ -229,77 +263,26 @@ impl App {
         Ok(DriftOutcome::Ran(report))
     }
 
-    /// The first pass: numbers of canceled subscriptions. Returns the ids it handled (the
-    /// second pass leaves them out).
-    async fn cancellations(
-        &self,
-        options: &DriftOptions,
-        actor: &Actor,
-        tally: &mut Tally,
-    ) -> Result<HashSet<PhoneNumberId>, DriftError> {
-        let records = self
-            .store()
-            .drift()
-            .canceled_tenants_numbers(Utc::now())
-            .await?;
-        let ids = records.iter().map(|r| r.id).collect();
-        tally.checked.extend(records.iter().map(|r| r.tenant_id));
-        if options.dry_run {
-            tally.report.bulk_released += records.len();
-            return Ok(ids);
-        }
-        let results: Vec<_> = futures::stream::iter(records)
-            .map(|record| {
-                let (app, actor) = (self.clone(), actor.clone());
-                let tenant_id = record.tenant_id;
-                async move {
-                    let done = app
-                        .release_number(record, ReleaseReason::SubscriptionCanceled, &actor)
-                        .await;
-                    (tenant_id, done)
-                }
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
-        for (tenant_id, done) in results {
-            match done {
-                Ok(record) if record.status == NumberStatus::Released => {
-                    tally.report.bulk_released += 1;
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(tenant.id = %tenant_id, %error, "a canceled tenant's number could not be released");
-                    tally.failed.insert(tenant_id);
-                }
-            }
-        }
-        Ok(ids)
-    }
-
     /// The second pass: the snapshot, the listing, the plan and its execution.
     async fn reconcile(
         &self,
         options: &DriftOptions,
         actor: &Actor,
-        skip: &HashSet<PhoneNumberId>,
+        skip: Skip,
         tally: &mut Tally,
     ) -> Result<(), DriftError> {
         let now = Utc::now();
         let clock = Instant::now();
-        let rows = self.snapshot(skip).await?;
-        tracing::info!(
-            elapsed_ms = clock.elapsed().as_millis(),
-            rows = rows.len(),
-            "drift-sync: snapshot read"
-        );
-        tally.report.rows = rows.len();
-        tally.checked.extend(rows.iter().map(|r| r.tenant_id));
         let mut settings = ReconcileSettings::new(self.carrier().account_sid(), now);
         settings.pending_grace = options.pending_grace;
         settings.brake = options.brake;
         settings.repair_webhooks = options.repair_webhooks;
-        let mut scan = ListingScan::new(rows, settings);
+        let mut scan = self.snapshot(skip.ids, settings, tally).await?;
+        tracing::info!(
+            elapsed_ms = clock.elapsed().as_millis(),
+            rows = tally.report.rows,
+            "drift-sync: snapshot read"
+        );
         let mut listing = self.carrier().list_owned();
         while let Some(item) = listing.next().await {
             match item {
@@ -335,18 +318,17 @@ impl App {
             );
         }
 
-        // Orphans: those that have a live row by now were bought during the listing.
+        // Orphans: those that have a live row by now were bought during the listing; those
+        // of canceled tenants were being released by the first pass.
         let orphan_numbers: Vec<_> = plan
             .orphans
             .iter()
             .map(|o| o.phone_number.clone())
             .collect();
         let live_now = self.store().drift().live_among(orphan_numbers).await?;
-        for orphan in plan
-            .orphans
-            .iter()
-            .filter(|o| !live_now.contains(&o.phone_number))
-        {
+        for orphan in plan.orphans.iter().filter(|o| {
+            !live_now.contains(&o.phone_number) && !skip.numbers.contains(&o.phone_number)
+        }) {
             tracing::warn!(
                 phone_number = %orphan.phone_number.masked(),
                 sid = %orphan.sid,
@@ -399,8 +381,14 @@ impl App {
                 change,
             });
         }
-        for batch in changes.chunks(numbers_persistence::repo::drift::BATCH) {
-            match self.store().drift().apply(batch.to_vec(), actor).await {
+        // The row changes and the Twilio calls concern different rows: they run side by
+        // side.
+        let (applied, calls) = tokio::join!(
+            self.apply_changes(changes, actor),
+            self.twilio_calls(calls, options, actor)
+        );
+        for (batch, applied) in applied {
+            match applied {
                 Ok(applied) => {
                     report.skipped_changed += batch.len() - applied.len();
                     for id in applied {
@@ -421,73 +409,131 @@ impl App {
                 }
             }
         }
-
-        tracing::info!(
-            elapsed_ms = clock.elapsed().as_millis(),
-            "drift-sync: row changes applied"
-        );
-        // Twilio calls: re-check each row first.
-        let current = self
-            .store()
-            .drift()
-            .current(calls.iter().map(|a| a.id).collect())
-            .await?;
-        let unchanged: Vec<Action> = calls
-            .into_iter()
-            .filter(|a| {
-                let same = current.get(&a.id) == Some(&(a.seen_status, a.seen_updated_at));
-                if !same {
-                    report.skipped_changed += 1;
-                }
-                same
-            })
-            .collect();
-        let results: Vec<_> = futures::stream::iter(unchanged)
-            .map(|action| {
-                let (app, actor) = (self.clone(), actor.clone());
-                async move {
-                    let done = app.carry_out(&action, &actor).await;
-                    (action, done)
-                }
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
-        for (action, done) in results {
+        let calls = calls?;
+        tally.report.skipped_changed += calls.skipped;
+        self.count_releases(calls.retries, tally, |report, released| {
+            report.retried_releases += released;
+        });
+        for (action, done) in calls.repairs {
             match done {
-                Ok(true) => match action.kind {
-                    ActionKind::RetryRelease { .. } => report.retried_releases += 1,
-                    ActionKind::WebhookDrift(_) => report.webhooks_repaired += 1,
-                    _ => {}
-                },
+                Ok(true) => tally.report.webhooks_repaired += 1,
                 Ok(false) => {}
                 Err(error) => {
                     tracing::warn!(
                         tenant.id = %action.tenant_id,
                         number.id = %action.id,
                         phone_number = %action.phone_number.masked(),
-                        action = action.kind.name(),
                         %error,
-                        "drift-sync could not carry out an action"
+                        "drift-sync could not repair a number's webhooks"
                     );
                     tally.failed.insert(action.tenant_id);
                 }
             }
         }
+        tracing::info!(
+            elapsed_ms = clock.elapsed().as_millis(),
+            "drift-sync: changes applied"
+        );
         Ok(())
     }
 
-    /// A retried delete or a webhook repair; `Ok(true)` when done, `Ok(false)` when there
-    /// was nothing to do after all.
-    async fn carry_out(&self, action: &Action, actor: &Actor) -> Result<bool, crate::ServiceError> {
-        match &action.kind {
-            ActionKind::RetryRelease { reason, .. } => {
-                let Some(record) = self.store().phone_numbers().get_any(action.id).await? else {
-                    return Ok(false);
-                };
-                let done = self.release_number(record, reason.clone(), actor).await?;
-                Ok(done.status == NumberStatus::Released)
+    /// Writes the planned row changes in batches, each re-checked in its transaction.
+    /// Batches hold disjoint rows, so a few run at once (on SQLite they queue for its one
+    /// writer).
+    async fn apply_changes(
+        &self,
+        changes: Vec<PlannedChange>,
+        actor: &Actor,
+    ) -> Vec<(Vec<PlannedChange>, Result<Vec<PhoneNumberId>, StoreError>)> {
+        let batches: Vec<Vec<PlannedChange>> = changes
+            .chunks(numbers_persistence::repo::drift::BATCH)
+            .map(<[PlannedChange]>::to_vec)
+            .collect();
+        futures::stream::iter(batches)
+            .map(|batch| async move {
+                let applied = self.store().drift().apply(batch.clone(), actor).await;
+                (batch, applied)
+            })
+            .buffer_unordered(CONCURRENT_BATCHES)
+            .collect()
+            .await
+    }
+
+    /// The planned deletes to retry and webhooks to repair, each row re-checked first.
+    async fn twilio_calls(
+        &self,
+        calls: Vec<Action>,
+        options: &DriftOptions,
+        actor: &Actor,
+    ) -> Result<Calls, StoreError> {
+        let current = self
+            .store()
+            .drift()
+            .current(calls.iter().map(|a| a.id).collect())
+            .await?;
+        let mut skipped = 0;
+        let mut retries = Vec::new();
+        let mut repairs = Vec::new();
+        for action in calls {
+            match current.get(&action.id) {
+                Some(record)
+                    if record.status == action.seen_status
+                        && record.updated_at == action.seen_updated_at =>
+                {
+                    match action.kind {
+                        ActionKind::RetryRelease { .. } => retries.push(record.clone()),
+                        _ => repairs.push(action),
+                    }
+                }
+                _ => skipped += 1,
             }
+        }
+        let retries = self
+            .release_numbers(retries, ReleaseReason::Drift, actor, options.concurrency)
+            .await;
+        let repairs = futures::stream::iter(repairs)
+            .map(|action| async move {
+                let done = self.repair_webhooks(&action).await;
+                (action, done)
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await;
+        Ok(Calls {
+            skipped,
+            retries,
+            repairs,
+        })
+    }
+
+    /// Counts a batched release in the report: `count` adds the numbers released, and
+    /// each number that failed (or the whole batch, when the database failed) counts its
+    /// tenant failed.
+    fn count_releases(
+        &self,
+        outcome: Result<BulkRelease, ServiceError>,
+        tally: &mut Tally,
+        count: impl FnOnce(&mut DriftReport, usize),
+    ) {
+        match outcome {
+            Ok(outcome) => {
+                count(&mut tally.report, outcome.released.len());
+                for (record, error) in outcome.failed {
+                    tracing::warn!(tenant.id = %record.tenant_id, number.id = %record.id, %error, "a number could not be released");
+                    tally.failed.insert(record.tenant_id);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "a batch of releases could not be recorded");
+                tally.report.exit_code = 1;
+            }
+        }
+    }
+
+    /// Rewrites the webhooks of a number that drifted, when repair was asked for;
+    /// `Ok(true)` when done.
+    async fn repair_webhooks(&self, action: &Action) -> Result<bool, ServiceError> {
+        match &action.kind {
             ActionKind::WebhookDrift(drift) => match &drift.repair {
                 Some(webhooks) => {
                     self.carrier().set_webhooks(&drift.sid, webhooks).await?;
@@ -500,44 +546,69 @@ impl App {
         }
     }
 
-    /// Every live row but `skip`, read page by page before the listing begins.
+    /// Every live row but `skip`, read page by page before the listing begins, packed into
+    /// a scan as they arrive (the rows are never all held in their full form).
     async fn snapshot(
         &self,
-        skip: &HashSet<PhoneNumberId>,
-    ) -> Result<Vec<LocalNumber>, StoreError> {
-        let mut rows = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self.store().drift().live_page(after, SNAPSHOT_PAGE).await?;
-            let full = page.len() == SNAPSHOT_PAGE;
-            after = page.last().map(|r| r.id);
-            rows.extend(
-                page.into_iter()
-                    .filter(|r| !skip.contains(&r.id))
-                    .map(local_number),
-            );
-            if !full {
-                break;
-            }
-        }
-        rows.shrink_to_fit();
-        Ok(rows)
+        skip: HashSet<PhoneNumberId>,
+        settings: ReconcileSettings,
+        tally: &mut Tally,
+    ) -> Result<ListingScan, StoreError> {
+        let live = self.store().drift().live_count().await?;
+        // Room for rows bought while the snapshot is read, so that the rows' vector is not
+        // reallocated (for a moment twice its size) near the end.
+        let scan = ListingScan::builder(settings, live + live / 64 + 16);
+        let snapshot = Snapshot {
+            scan,
+            skip,
+            tenants: std::mem::take(&mut tally.checked),
+            rows: 0,
+        };
+        let snapshot = self
+            .store()
+            .drift()
+            .live_rows(snapshot, Snapshot::push)
+            .await?;
+        tally.checked = snapshot.tenants;
+        tally.report.rows = snapshot.rows;
+        let scan = snapshot.scan;
+        Ok(scan.start())
     }
 }
 
-fn local_number(row: SnapshotRow) -> LocalNumber {
-    LocalNumber {
-        id: row.id,
-        tenant_id: row.tenant_id,
-        phone_number: row.phone_number,
-        status: row.status,
-        twilio_sid: row.twilio_sid,
-        account_sid: row.account_sid,
-        voice_url: row.voice_url,
-        status_callback_url: row.status_callback_url,
-        release_reason: row.release_reason,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
+/// What the second pass leaves to the first: the canceled tenants' numbers.
+struct Skip {
+    ids: HashSet<PhoneNumberId>,
+    /// Their numbers: released during the listing, they may be listed without a row.
+    numbers: HashSet<E164>,
+}
+
+/// What the Twilio calls of a run did.
+struct Calls {
+    /// Rows that changed since the snapshot, left alone.
+    skipped: usize,
+    retries: Result<BulkRelease, ServiceError>,
+    repairs: Vec<(Action, Result<bool, ServiceError>)>,
+}
+
+/// What the snapshot collects as the rows stream in.
+struct Snapshot {
+    scan: ScanBuilder,
+    /// Rows left out (the canceled tenants' numbers, handled by the first pass).
+    skip: HashSet<PhoneNumberId>,
+    /// Tenants seen.
+    tenants: BTreeSet<TenantId>,
+    rows: usize,
+}
+
+impl Snapshot {
+    fn push(&mut self, row: LocalNumber) {
+        if self.skip.contains(&row.id) {
+            return;
+        }
+        self.tenants.insert(row.tenant_id);
+        self.rows += 1;
+        self.scan.push(row);
     }
 }
 

@@ -115,24 +115,30 @@ impl App {
         Ok(count)
     }
 
-    /// Releases `records` on Twilio one after the other; failures stay `releasing` for
+    /// Releases `records` on Twilio, a few at a time; failures stay `releasing` for
     /// drift-sync.
     async fn release_in_background(self, records: Vec<PhoneNumberRecord>, actor: Actor) {
-        let mut failed = 0_usize;
-        for record in records {
-            if let Err(error) = self
-                .release_number(record, ReleaseReason::SubscriptionCanceled, &actor)
-                .await
-            {
-                failed += 1;
-                tracing::warn!(%error, "a canceled tenant's number could not be released; drift-sync will retry");
-            }
-        }
-        if failed > 0 {
-            tracing::warn!(
-                failed,
+        match self
+            .release_numbers(
+                records,
+                ReleaseReason::SubscriptionCanceled,
+                &actor,
+                BACKGROUND_RELEASES,
+            )
+            .await
+        {
+            Ok(outcome) if outcome.failed.is_empty() => {}
+            Ok(outcome) => tracing::warn!(
+                failed = outcome.failed.len(),
                 "numbers of a canceled tenant are left releasing for drift-sync"
-            );
+            ),
+            Err(error) => tracing::warn!(
+                %error,
+                "a canceled tenant's numbers could not be released; drift-sync will retry"
+            ),
         }
     }
 }
+
+/// Twilio deletes in flight at once while releasing a canceled tenant's numbers.
+const BACKGROUND_RELEASES: usize = 4;

@@ -32,6 +32,22 @@ impl E164 {
         &self.0
     }
 
+    /// The digits as one integer, for compact indexes: at most 15 digits always fit, and
+    /// since a country code never starts with 0 the integer gives the number back
+    /// ([`E164::from_digits_value`]). Ordered by value, not as the strings are.
+    #[must_use]
+    pub(crate) fn digits_value(&self) -> u64 {
+        self.0
+            .bytes()
+            .skip(1)
+            .fold(0, |value, digit| value * 10 + u64::from(digit - b'0'))
+    }
+
+    /// The number whose [`E164::digits_value`] is `value`.
+    pub(crate) fn from_digits_value(value: u64) -> Self {
+        Self(format!("+{value}"))
+    }
+
     /// The number with every digit but the last four replaced by `*`, for logs.
     #[must_use]
     pub fn masked(&self) -> String {

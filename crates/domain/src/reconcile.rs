@@ -114,9 +114,10 @@
 //! listing took 0.14 s to index, 2.3 s to observe including building the entries, 0.7 s
 //! to finish; the scan added about 16 MB to the rows' own 700 MB.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -303,21 +304,109 @@ impl ListingComplete {
 }
 
 /// A reconciliation under way: the rows, indexed by number, and what the listing has shown
-/// so far. Feed it every listed number with [`ListingScan::observe`], then
-/// [`ListingScan::finish`] it once the listing is known to be complete.
+/// so far. Start one with [`ListingScan::new`], or row by row with [`ListingScan::builder`];
+/// feed it every listed number with [`ListingScan::observe`], then [`ListingScan::finish`]
+/// it once the listing is known to be complete.
 #[derive(Debug)]
 pub struct ListingScan {
-    /// Sorted by `(phone_number, id)`.
-    rows: Vec<LocalNumber>,
-    /// One per row, same order.
-    slots: Vec<Slot>,
+    /// Sorted by `(number, id)`.
+    rows: Vec<Row>,
+    /// The listing entries kept because a decision needs them, by row index.
+    kept: HashMap<usize, OwnedNumber>,
+    urls: Urls,
     orphans: Vec<OwnedNumber>,
     listed: usize,
     settings: ReconcileSettings,
 }
 
-/// What is known of one row during a scan.
+/// Collects the rows of a [`ListingScan`] one by one, packing each as it arrives, so that
+/// the caller never holds the rows as [`LocalNumber`]s all at once.
 #[derive(Debug)]
+pub struct ScanBuilder {
+    rows: Vec<Row>,
+    urls: Urls,
+    settings: ReconcileSettings,
+}
+
+impl ScanBuilder {
+    /// Adds one row (the live rows as they stood before the listing began; any order).
+    pub fn push(&mut self, row: LocalNumber) {
+        let packed = Row {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            number: row.phone_number.digits_value(),
+            sid: row.twilio_sid.as_deref().map(Sid::new),
+            voice_url: self.urls.intern(row.voice_url),
+            status_callback_url: self.urls.intern(row.status_callback_url),
+            release_reason: row.release_reason.map(Box::new),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            status: row.status,
+            listed_account: row.account_sid == self.settings.account_sid,
+            slot: Slot::NotCovered,
+        };
+        self.rows.push(packed);
+    }
+
+    /// Indexes the rows and starts the scan.
+    #[must_use]
+    pub fn start(self) -> ListingScan {
+        let Self {
+            mut rows,
+            urls,
+            settings,
+        } = self;
+        rows.sort_unstable_by(|a, b| a.number.cmp(&b.number).then_with(|| a.id.cmp(&b.id)));
+        for same_number in rows.chunk_by_mut(|a, b| a.number == b.number) {
+            let live = same_number.iter().filter(|r| r.status.is_live()).count();
+            for row in same_number {
+                row.slot = if !row.status.is_live() {
+                    Slot::NotCovered
+                } else if live > 1 {
+                    Slot::Duplicate
+                } else if !row.listed_account {
+                    Slot::NotCovered
+                } else {
+                    Slot::Unseen
+                };
+            }
+        }
+        ListingScan {
+            rows,
+            kept: HashMap::new(),
+            urls,
+            orphans: Vec::new(),
+            listed: 0,
+            settings,
+        }
+    }
+}
+
+/// One row as a scan holds it. A [`LocalNumber`] owns five strings, some 400 bytes a row
+/// with their allocations, which for a million rows would not fit drift-sync's memory
+/// budget; here the number is an integer, a `PN…` sid 16 bytes, and each distinct URL is
+/// kept once (most rows share a handful), about 112 bytes a row in all.
+#[derive(Debug)]
+struct Row {
+    id: PhoneNumberId,
+    tenant_id: TenantId,
+    /// [`E164::digits_value`].
+    number: u64,
+    sid: Option<Sid>,
+    voice_url: UrlRef,
+    status_callback_url: UrlRef,
+    /// Boxed: only `releasing` rows have one.
+    release_reason: Option<Box<ReleaseReason>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    status: NumberStatus,
+    /// Whether the row belongs to the listed account.
+    listed_account: bool,
+    slot: Slot,
+}
+
+/// What is known of one row during a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     /// Another account's row, or a final one: compared with nothing.
     NotCovered,
@@ -327,40 +416,100 @@ enum Slot {
     Unseen,
     /// Seen in the listing; the decision needs nothing of the entry.
     Seen,
-    /// Seen in the listing; the entry is kept because the decision needs it.
-    Kept(Box<OwnedNumber>),
+    /// Seen in the listing; the entry is in [`ListingScan::kept`] because the decision
+    /// needs it.
+    Kept,
+}
+
+impl Slot {
+    fn is_covered(self) -> bool {
+        matches!(self, Self::Unseen | Self::Seen | Self::Kept)
+    }
+}
+
+/// A Twilio sid, packed when it has the usual form (`PN` and 32 lowercase hex digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sid {
+    Pn([u64; 2]),
+    Other(Box<str>),
+}
+
+impl Sid {
+    fn new(sid: &str) -> Self {
+        let packed = sid
+            .strip_prefix("PN")
+            .filter(|hex| {
+                hex.len() == 32 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+            .and_then(|hex| {
+                let high = u64::from_str_radix(hex.get(..16)?, 16).ok()?;
+                let low = u64::from_str_radix(hex.get(16..)?, 16).ok()?;
+                Some([high, low])
+            });
+        packed.map_or_else(|| Self::Other(sid.into()), Self::Pn)
+    }
+}
+
+impl fmt::Display for Sid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pn([high, low]) => write!(f, "PN{high:016x}{low:016x}"),
+            Self::Other(sid) => f.write_str(sid),
+        }
+    }
+}
+
+/// A URL kept once in [`Urls`]; 0 for none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct UrlRef(u32);
+
+/// The distinct URLs of the rows.
+#[derive(Debug, Default)]
+struct Urls {
+    index: HashMap<Arc<str>, u32>,
+    all: Vec<Arc<str>>,
+}
+
+impl Urls {
+    fn intern(&mut self, url: Option<String>) -> UrlRef {
+        let Some(url) = url else {
+            return UrlRef(0);
+        };
+        if let Some(&id) = self.index.get(url.as_str()) {
+            return UrlRef(id);
+        }
+        let url: Arc<str> = url.into();
+        self.all.push(Arc::clone(&url));
+        // Every distinct URL is held in memory, so there are far fewer than 2^32 of them.
+        let id = u32::try_from(self.all.len()).unwrap_or(u32::MAX);
+        self.index.insert(url, id);
+        UrlRef(id)
+    }
+
+    fn get(&self, url: UrlRef) -> Option<&str> {
+        let index = usize::try_from(url.0).ok()?.checked_sub(1)?;
+        self.all.get(index).map(|u| &**u)
+    }
 }
 
 impl ListingScan {
     /// Starts a scan of `rows` (the live rows as they stood before the listing began; any
     /// order).
     #[must_use]
-    pub fn new(mut rows: Vec<LocalNumber>, settings: ReconcileSettings) -> Self {
-        rows.sort_unstable_by(|a, b| {
-            a.phone_number
-                .cmp(&b.phone_number)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        let mut slots = Vec::with_capacity(rows.len());
-        for same_number in rows.chunk_by(|a, b| a.phone_number == b.phone_number) {
-            let live = same_number.iter().filter(|r| r.status.is_live()).count();
-            slots.extend(same_number.iter().map(|row| {
-                if !row.status.is_live() {
-                    Slot::NotCovered
-                } else if live > 1 {
-                    Slot::Duplicate
-                } else if row.account_sid != settings.account_sid {
-                    Slot::NotCovered
-                } else {
-                    Slot::Unseen
-                }
-            }));
+    pub fn new(rows: Vec<LocalNumber>, settings: ReconcileSettings) -> Self {
+        let mut builder = Self::builder(settings, rows.len());
+        for row in rows {
+            builder.push(row);
         }
-        Self {
-            rows,
-            slots,
-            orphans: Vec::new(),
-            listed: 0,
+        builder.start()
+    }
+
+    /// Starts collecting the rows of a scan one by one, with room for `capacity` of them.
+    #[must_use]
+    pub fn builder(settings: ReconcileSettings, capacity: usize) -> ScanBuilder {
+        ScanBuilder {
+            rows: Vec::with_capacity(capacity),
+            urls: Urls::default(),
             settings,
         }
     }
@@ -369,33 +518,35 @@ impl ListingScan {
     /// is kept as an orphan; one repeated by the listing (a page served twice) counts once.
     pub fn observe(&mut self, entry: OwnedNumber) {
         self.listed += 1;
-        let start = self
-            .rows
-            .partition_point(|row| row.phone_number < entry.phone_number);
-        let len = self.rows[start..].partition_point(|row| row.phone_number == entry.phone_number);
-        let covered = (start..start + len)
-            .find(|&i| matches!(self.slots[i], Slot::Unseen | Slot::Seen | Slot::Kept(_)));
+        let number = entry.phone_number.digits_value();
+        let start = self.rows.partition_point(|row| row.number < number);
+        let len = self.rows[start..].partition_point(|row| row.number == number);
+        let covered = (start..start + len).find(|&i| self.rows[i].slot.is_covered());
         let Some(i) = covered else {
             self.orphans.push(entry);
             return;
         };
         let row = &self.rows[i];
-        let same_purchase = match (&row.twilio_sid, &self.slots[i]) {
-            (Some(ours), _) => *ours == entry.sid,
+        let same_purchase = match (&row.sid, row.slot) {
+            (Some(ours), _) => *ours == Sid::new(&entry.sid),
             // A row without a sid took the sid of the first entry with its number.
-            (None, Slot::Kept(first)) => first.sid == entry.sid,
+            (None, Slot::Kept) => self
+                .kept
+                .get(&i)
+                .is_some_and(|first| first.sid == entry.sid),
             (None, _) => true,
         };
         if !same_purchase {
             self.orphans.push(entry);
             return;
         }
-        if matches!(self.slots[i], Slot::Unseen) {
-            self.slots[i] = if needs_entry(row, &entry, &self.settings) {
-                Slot::Kept(Box::new(entry))
+        if row.slot == Slot::Unseen {
+            if needs_entry(row, &entry, &self.urls, &self.settings) {
+                self.rows[i].slot = Slot::Kept;
+                self.kept.insert(i, entry);
             } else {
-                Slot::Seen
-            };
+                self.rows[i].slot = Slot::Seen;
+            }
         }
     }
 
@@ -406,7 +557,8 @@ impl ListingScan {
         let ListingComplete(()) = complete;
         let Self {
             rows,
-            slots,
+            mut kept,
+            urls,
             mut orphans,
             listed,
             settings,
@@ -418,7 +570,7 @@ impl ListingScan {
         let mut pending_in_grace = 0;
         let mut not_covered = 0;
         let mut active_rows = 0;
-        for (row, slot) in rows.into_iter().zip(slots) {
+        for (i, row) in rows.into_iter().enumerate() {
             tenants
                 .entry(row.tenant_id)
                 .or_insert_with(|| TenantPlan {
@@ -427,19 +579,26 @@ impl ListingScan {
                     actions: Vec::new(),
                 })
                 .rows += 1;
-            match slot {
-                Slot::NotCovered => not_covered += 1,
-                Slot::Duplicate => duplicates.push(row.id),
-                Slot::Unseen | Slot::Seen | Slot::Kept(_) => {
-                    if row.status == NumberStatus::Active {
-                        active_rows += 1;
-                    }
-                    match decide(row, slot, &settings) {
-                        Decision::Act(action) => planned.push(action),
-                        Decision::Wait => pending_in_grace += 1,
-                        Decision::Nothing => {}
-                    }
+            let listed = match row.slot {
+                Slot::NotCovered => {
+                    not_covered += 1;
+                    continue;
                 }
+                Slot::Duplicate => {
+                    duplicates.push(row.id);
+                    continue;
+                }
+                Slot::Unseen => Listed::Absent,
+                Slot::Seen => Listed::Plain,
+                Slot::Kept => kept.remove(&i).map_or(Listed::Plain, Listed::Entry),
+            };
+            if row.status == NumberStatus::Active {
+                active_rows += 1;
+            }
+            match decide(row, listed, &urls, &settings) {
+                Decision::Act(action) => planned.push(action),
+                Decision::Wait => pending_in_grace += 1,
+                Decision::Nothing => {}
             }
         }
 
@@ -523,13 +682,13 @@ pub fn reconcile<E>(
 
 /// Whether deciding `row` will need the listing entry itself, not only the fact that it
 /// was listed.
-fn needs_entry(row: &LocalNumber, entry: &OwnedNumber, settings: &ReconcileSettings) -> bool {
-    if row.twilio_sid.is_none() {
+fn needs_entry(row: &Row, entry: &OwnedNumber, urls: &Urls, settings: &ReconcileSettings) -> bool {
+    if row.sid.is_none() {
         // Its sid is the entry's: kept to adopt it, delete it, or recognise a repeat.
         return true;
     }
     match row.status {
-        NumberStatus::Active => !same_url(row.voice_url.as_deref(), entry.voice_url.as_deref()),
+        NumberStatus::Active => !same_url(urls.get(row.voice_url), entry.voice_url.as_deref()),
         NumberStatus::Pending => settings.past_grace(row.created_at),
         NumberStatus::Releasing | NumberStatus::Released | NumberStatus::Failed => false,
     }
@@ -549,77 +708,69 @@ enum Decision {
 }
 
 /// The decision for one covered row (see the table in the module docs).
-fn decide(row: LocalNumber, slot: Slot, settings: &ReconcileSettings) -> Decision {
-    let entry = match slot {
-        Slot::Seen => Listed::Plain,
-        Slot::Kept(entry) => Listed::Entry(entry),
-        Slot::Unseen | Slot::NotCovered | Slot::Duplicate => Listed::Absent,
+fn decide(row: Row, listed: Listed, urls: &Urls, settings: &ReconcileSettings) -> Decision {
+    let release_reason = || {
+        row.release_reason
+            .as_deref()
+            .cloned()
+            .unwrap_or(ReleaseReason::Drift)
     };
-    let LocalNumber {
-        id,
-        tenant_id,
-        phone_number,
-        status,
-        twilio_sid,
-        voice_url,
-        status_callback_url,
-        release_reason,
-        created_at,
-        updated_at,
-        account_sid: _,
-    } = row;
-    let kind = match (status, entry) {
-        (NumberStatus::Pending, _) if !settings.past_grace(created_at) => return Decision::Wait,
+    let kind = match (row.status, listed) {
+        (NumberStatus::Pending, _) if !settings.past_grace(row.created_at) => {
+            return Decision::Wait;
+        }
         (NumberStatus::Active, Listed::Absent) => ActionKind::DriftRelease,
         (NumberStatus::Active, Listed::Plain) => return Decision::Nothing,
         (NumberStatus::Active, Listed::Entry(entry)) => {
-            if same_url(voice_url.as_deref(), entry.voice_url.as_deref()) {
+            let voice_url = urls.get(row.voice_url);
+            if same_url(voice_url, entry.voice_url.as_deref()) {
                 return Decision::Nothing;
             }
-            let repair = match (settings.repair_webhooks, &voice_url, status_callback_url) {
+            let status_callback_url = urls.get(row.status_callback_url);
+            let repair = match (settings.repair_webhooks, voice_url, status_callback_url) {
                 (true, Some(voice), Some(status)) if !voice.is_empty() && !status.is_empty() => {
                     Some(Webhooks {
-                        voice_url: voice.clone(),
-                        status_callback_url: status,
+                        voice_url: voice.to_owned(),
+                        status_callback_url: status.to_owned(),
                     })
                 }
                 _ => None,
             };
             ActionKind::WebhookDrift(Box::new(WebhookDrift {
                 sid: entry.sid,
-                written: voice_url,
+                written: voice_url.map(str::to_owned),
                 found: entry.voice_url,
                 repair,
             }))
         }
         (NumberStatus::Pending, Listed::Absent) => ActionKind::AbandonPending,
-        (NumberStatus::Pending, Listed::Entry(entry)) => ActionKind::Adopt(entry),
+        (NumberStatus::Pending, Listed::Entry(entry)) => ActionKind::Adopt(Box::new(entry)),
         // A pending row past its grace period always keeps its entry; nothing to adopt from.
         (NumberStatus::Pending, Listed::Plain) => return Decision::Nothing,
         (NumberStatus::Releasing, Listed::Absent) => ActionKind::MarkReleased {
-            reason: release_reason.unwrap_or(ReleaseReason::Drift),
+            reason: release_reason(),
         },
         (NumberStatus::Releasing, listed @ (Listed::Plain | Listed::Entry(_))) => {
             // Delete our purchase: the row's sid, or for a row without one the sid of the
             // entry that matched it by number.
-            let sid = match (twilio_sid, listed) {
-                (Some(sid), _) => sid,
+            let sid = match (&row.sid, listed) {
+                (Some(sid), _) => sid.to_string(),
                 (None, Listed::Entry(entry)) => entry.sid,
                 (None, _) => return Decision::Nothing,
             };
             ActionKind::RetryRelease {
                 sid,
-                reason: release_reason.unwrap_or(ReleaseReason::Drift),
+                reason: release_reason(),
             }
         }
         (NumberStatus::Released | NumberStatus::Failed, _) => return Decision::Nothing,
     };
     Decision::Act(Action {
-        id,
-        tenant_id,
-        phone_number,
-        seen_status: status,
-        seen_updated_at: updated_at,
+        id: row.id,
+        tenant_id: row.tenant_id,
+        phone_number: E164::from_digits_value(row.number),
+        seen_status: row.status,
+        seen_updated_at: row.updated_at,
         kind,
     })
 }
@@ -629,7 +780,7 @@ enum Listed {
     Absent,
     /// Listed; its entry was not kept.
     Plain,
-    Entry(Box<OwnedNumber>),
+    Entry(OwnedNumber),
 }
 
 /// The outcome of a reconciliation: what to do per tenant, what to report, and the brake.
@@ -899,5 +1050,69 @@ impl PlanSummary {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sids_pack_and_print_as_written() {
+        let usual = format!("PN{}", "0123456789abcdef".repeat(2));
+        assert!(matches!(Sid::new(&usual), Sid::Pn(_)));
+        assert_eq!(Sid::new(&usual).to_string(), usual);
+        assert_eq!(
+            Sid::new("PN00000000000000000000000000000001").to_string(),
+            "PN00000000000000000000000000000001"
+        );
+        // Anything else is kept as written, and never equal to a packed sid.
+        for other in [
+            format!("PN{}", "0123456789ABCDEF".repeat(2)),
+            "PN123".to_owned(),
+            format!("PX{}", "0".repeat(32)),
+            String::new(),
+        ] {
+            assert!(matches!(Sid::new(&other), Sid::Other(_)), "{other}");
+            assert_eq!(Sid::new(&other).to_string(), other);
+        }
+        assert_ne!(
+            Sid::new(&usual),
+            Sid::new(&format!("PN{}", "0123456789ABCDEF".repeat(2)))
+        );
+    }
+
+    #[test]
+    fn numbers_pack_into_integers_and_back() {
+        for written in [
+            "+14155550123",
+            "+4420711111",
+            "+999999999999999",
+            "+10000000",
+        ] {
+            let number: E164 = written.parse().unwrap();
+            let value = number.digits_value();
+            assert_eq!(E164::from_digits_value(value), number);
+            assert_eq!(value.to_string(), written[1..]);
+        }
+    }
+
+    #[test]
+    fn urls_are_kept_once() {
+        let mut urls = Urls::default();
+        let a = urls.intern(Some("https://x.example/a".into()));
+        let b = urls.intern(Some("https://x.example/b".into()));
+        assert_eq!(urls.intern(Some("https://x.example/a".into())), a);
+        assert_ne!(a, b);
+        assert_eq!(urls.intern(None), UrlRef(0));
+        assert_eq!(urls.get(a), Some("https://x.example/a"));
+        assert_eq!(urls.get(UrlRef(0)), None);
+        assert_eq!(urls.all.len(), 2);
+    }
+
+    #[test]
+    fn a_row_stays_compact() {
+        // The budget behind drift-sync's memory goal (under 200 MB for a million rows).
+        assert!(size_of::<Row>() <= 112, "{} bytes", size_of::<Row>());
     }
 }

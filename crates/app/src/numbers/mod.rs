@@ -106,6 +106,7 @@ mod purchase;
 mod release;
 
 pub use purchase::{Purchase, PurchaseOutcome};
+pub use release::BulkRelease;
 
 use numbers_domain::{ChannelId, NumberStatus, PhoneNumberId, TenantId, Webhooks};
 use numbers_persistence::PhoneNumberRecord;

@@ -2,6 +2,9 @@
 //! already gone), then `released`. A failure leaves the row `releasing`, which drift-sync
 //! retries; repeating a release is harmless.
 
+use std::collections::HashMap;
+
+use futures::StreamExt as _;
 use numbers_domain::{CarrierError, NumberStatus, PhoneNumberId, ReleaseReason, TenantId};
 use numbers_persistence::{Actor, PhoneNumberRecord, StoreError};
 
@@ -64,26 +67,14 @@ impl App {
                 }
             }
         };
-        let deleted = match record.twilio_sid.as_deref() {
-            Some(sid) => self.carrier().release(sid).await,
-            // A row without Twilio's sid (imported) is looked up by its number.
-            None => match self.carrier().find_owned(&record.phone_number).await {
-                Ok(Some(owned)) => self.carrier().release(&owned.sid).await,
-                Ok(None) => Ok(()),
-                Err(error) => Err(error),
-            },
-        };
-        match deleted {
-            Ok(()) | Err(CarrierError::NotFound { .. }) => {}
-            Err(error) => {
-                tracing::warn!(
-                    number.id = %record.id,
-                    phone_number = %record.phone_number.masked(),
-                    %error,
-                    "release failed on Twilio; the row stays releasing for drift-sync"
-                );
-                return Err(error.into());
-            }
+        if let Err(error) = self.delete_on_twilio(&record).await {
+            tracing::warn!(
+                number.id = %record.id,
+                phone_number = %record.phone_number.masked(),
+                %error,
+                "release failed on Twilio; the row stays releasing for drift-sync"
+            );
+            return Err(error.into());
         }
         match numbers.mark_released(record.id, reason, actor).await {
             Ok(released) => Ok(released),
@@ -99,5 +90,108 @@ impl App {
             .get_any(record.id)
             .await?
             .ok_or(ServiceError::NotFound("phone number"))
+    }
+}
+
+/// What [`App::release_numbers`] did.
+#[derive(Debug, Default)]
+pub struct BulkRelease {
+    /// The rows released now.
+    pub released: Vec<PhoneNumberRecord>,
+    /// The rows that could not be released, with why; each is left `releasing` (or as it
+    /// was) for drift-sync.
+    pub failed: Vec<(PhoneNumberRecord, ServiceError)>,
+}
+
+impl App {
+    /// Releases many numbers as [`App::release_number`] releases one, with the database
+    /// writes batched: the `active` rows are marked `releasing` a few hundred per
+    /// transaction, the numbers are deleted on Twilio with up to `concurrency` calls in
+    /// flight, and those deleted (or already gone) are marked `released` in batches. Each
+    /// row's recorded release reason is kept; `reason` applies to rows without one. Rows
+    /// that are neither `active` nor `releasing` by the time they are marked are left out.
+    /// Drift-sync and the cancellation of a subscription share it.
+    ///
+    /// # Errors
+    /// [`ServiceError::Store`] when a batch cannot be marked; failures of single numbers
+    /// are in [`BulkRelease::failed`] instead.
+    pub async fn release_numbers(
+        &self,
+        records: Vec<PhoneNumberRecord>,
+        reason: ReleaseReason,
+        actor: &Actor,
+        concurrency: usize,
+    ) -> Result<BulkRelease, ServiceError> {
+        let ids = records
+            .iter()
+            .filter(|r| matches!(r.status, NumberStatus::Active | NumberStatus::Releasing))
+            .map(|r| r.id)
+            .collect();
+        let releasing = self
+            .store()
+            .drift()
+            .begin_releases(ids, reason.clone(), actor)
+            .await?;
+        let deletes: Vec<_> = futures::stream::iter(releasing)
+            .map(|record| {
+                let app = self.clone();
+                async move {
+                    let deleted = app.delete_on_twilio(&record).await;
+                    (record, deleted)
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+        let mut outcome = BulkRelease::default();
+        let mut deleted: HashMap<ReleaseReason, Vec<PhoneNumberId>> = HashMap::new();
+        for (record, done) in deletes {
+            match done {
+                Ok(()) => deleted
+                    .entry(
+                        record
+                            .release_reason
+                            .clone()
+                            .unwrap_or_else(|| reason.clone()),
+                    )
+                    .or_default()
+                    .push(record.id),
+                Err(error) => {
+                    tracing::warn!(
+                        number.id = %record.id,
+                        phone_number = %record.phone_number.masked(),
+                        %error,
+                        "release failed on Twilio; the row stays releasing for drift-sync"
+                    );
+                    outcome.failed.push((record, error.into()));
+                }
+            }
+        }
+        for (reason, ids) in deleted {
+            outcome.released.extend(
+                self.store()
+                    .drift()
+                    .complete_releases(ids, reason, actor)
+                    .await?,
+            );
+        }
+        Ok(outcome)
+    }
+
+    /// Deletes the row's number on Twilio; a number already gone counts as deleted.
+    async fn delete_on_twilio(&self, record: &PhoneNumberRecord) -> Result<(), CarrierError> {
+        let deleted = match record.twilio_sid.as_deref() {
+            Some(sid) => self.carrier().release(sid).await,
+            // A row without Twilio's sid (imported) is looked up by its number.
+            None => match self.carrier().find_owned(&record.phone_number).await {
+                Ok(Some(owned)) => self.carrier().release(&owned.sid).await,
+                Ok(None) => Ok(()),
+                Err(error) => Err(error),
+            },
+        };
+        match deleted {
+            Err(CarrierError::NotFound { .. }) => Ok(()),
+            other => other,
+        }
     }
 }

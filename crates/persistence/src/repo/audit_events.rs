@@ -125,3 +125,43 @@ impl AuditEvents<'_> {
             .await
     }
 }
+
+/// Events per insert statement: 12 columns each, well within the bound-value limits of both
+/// backends (SQLite 32,766; PostgreSQL 65,535).
+const AUDIT_CHUNK: usize = 1_000;
+
+/// Writes many audit events with one multi-row statement per [`AUDIT_CHUNK`], on the
+/// connection of a transaction under way.
+pub(crate) trait InsertAudits {
+    /// Inserts `events`.
+    async fn insert_audits(&mut self, events: Vec<AuditEvent>) -> diesel::QueryResult<()>;
+}
+
+impl InsertAudits for diesel_async::AsyncPgConnection {
+    async fn insert_audits(&mut self, events: Vec<AuditEvent>) -> diesel::QueryResult<()> {
+        for chunk in events.chunks(AUDIT_CHUNK) {
+            diesel::insert_into(audit_events::table)
+                .values(chunk.to_vec())
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl InsertAudits for crate::store::SqliteConn {
+    async fn insert_audits(&mut self, events: Vec<AuditEvent>) -> diesel::QueryResult<()> {
+        // diesel builds SQLite's multi-row insert on its synchronous connection only; this
+        // runs on the same connection, inside the transaction under way.
+        self.spawn_blocking(move |conn| {
+            for chunk in events.chunks(AUDIT_CHUNK) {
+                diesel::RunQueryDsl::execute(
+                    diesel::insert_into(audit_events::table).values(chunk.to_vec()),
+                    conn,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}

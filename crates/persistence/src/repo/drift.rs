@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use diesel::{BoolExpressionMethods as _, ExpressionMethods as _, QueryDsl as _};
 use diesel_async::RunQueryDsl as _;
+use numbers_domain::reconcile::LocalNumber;
 use numbers_domain::{
     AuditAction, Capabilities, E164, NumberStatus, PhoneNumberId, ReleaseReason,
     SubscriptionStatus, TenantId,
@@ -15,8 +16,9 @@ use numbers_domain::{
 use crate::Store;
 use crate::error::StoreResult;
 use crate::models::{Actor, AuditEvent, PhoneNumberRecord, capability_values};
+use crate::repo::audit_events::InsertAudits as _;
 use crate::repo::subscriptions::BUYING_STATUSES;
-use crate::schema::{audit_events, drift_runs, phone_numbers, subscriptions};
+use crate::schema::{drift_runs, phone_numbers, subscriptions};
 use crate::sql_types::Bind;
 use crate::store::{with_conn, write_tx};
 
@@ -27,33 +29,6 @@ pub const BATCH: usize = 500;
 #[derive(Debug, Clone, Copy)]
 pub struct Drift<'a> {
     pub(crate) store: &'a Store,
-}
-
-/// One live row as drift-sync compares it with Twilio: only the columns it needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotRow {
-    /// The row's id.
-    pub id: PhoneNumberId,
-    /// The owning tenant.
-    pub tenant_id: TenantId,
-    /// The number.
-    pub phone_number: E164,
-    /// Its status.
-    pub status: NumberStatus,
-    /// Twilio's sid, once known.
-    pub twilio_sid: Option<String>,
-    /// The owning account.
-    pub account_sid: String,
-    /// The voice URL we last wrote.
-    pub voice_url: Option<String>,
-    /// The status callback URL we last wrote.
-    pub status_callback_url: Option<String>,
-    /// The recorded release reason.
-    pub release_reason: Option<ReleaseReason>,
-    /// When the row was created.
-    pub created_at: DateTime<Utc>,
-    /// When the row last changed.
-    pub updated_at: DateTime<Utc>,
 }
 
 type SnapshotTuple = (
@@ -69,6 +44,38 @@ type SnapshotTuple = (
     DateTime<Utc>,
     DateTime<Utc>,
 );
+
+/// Rows per page of [`Drift::live_rows`] on SQLite.
+const SNAPSHOT_PAGE: usize = 10_000;
+
+fn local_number(row: SnapshotTuple) -> LocalNumber {
+    let (
+        id,
+        tenant_id,
+        phone_number,
+        status,
+        twilio_sid,
+        account_sid,
+        voice_url,
+        status_callback_url,
+        release_reason,
+        created_at,
+        updated_at,
+    ) = row;
+    LocalNumber {
+        id,
+        tenant_id,
+        phone_number,
+        status,
+        twilio_sid,
+        account_sid,
+        voice_url,
+        status_callback_url,
+        release_reason,
+        created_at,
+        updated_at,
+    }
+}
 
 /// A change drift-sync wants to make to one row, applied only if the row still has the
 /// status and `updated_at` it was planned from.
@@ -140,92 +147,131 @@ pub struct DriftRunRecord {
 }
 
 impl Drift<'_> {
-    /// Up to `limit` live rows with an id greater than `after`, by id: page through them to
-    /// read every live row without holding them twice.
+    /// How many rows are live now: drift-sync sizes its snapshot with it.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
-    pub async fn live_page(
-        &self,
-        after: Option<PhoneNumberId>,
-        limit: usize,
-    ) -> StoreResult<Vec<SnapshotRow>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    pub async fn live_count(&self) -> StoreResult<usize> {
         self.store
             .detached(move |store| async move {
-                let rows: Vec<SnapshotTuple> = with_conn!(store, |conn| {
-                    let live = phone_numbers::table
+                let count: i64 = with_conn!(store, |conn| {
+                    phone_numbers::table
                         .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
-                        .select((
-                            phone_numbers::id,
-                            phone_numbers::tenant_id,
-                            phone_numbers::phone_number,
-                            phone_numbers::status,
-                            phone_numbers::twilio_sid,
-                            phone_numbers::account_sid,
-                            phone_numbers::voice_url,
-                            phone_numbers::status_callback_url,
-                            phone_numbers::release_reason,
-                            phone_numbers::created_at,
-                            phone_numbers::updated_at,
-                        ))
-                        .order(phone_numbers::id)
-                        .limit(limit);
-                    match after {
-                        Some(after) => {
-                            live.filter(phone_numbers::id.gt(Bind(after)))
-                                .load(conn)
-                                .await?
-                        }
-                        None => live.load(conn).await?,
-                    }
+                        .count()
+                        .get_result(conn)
+                        .await?
                 });
-                Ok(rows
-                    .into_iter()
-                    .map(|r| SnapshotRow {
-                        id: r.0,
-                        tenant_id: r.1,
-                        phone_number: r.2,
-                        status: r.3,
-                        twilio_sid: r.4,
-                        account_sid: r.5,
-                        voice_url: r.6,
-                        status_callback_url: r.7,
-                        release_reason: r.8,
-                        created_at: r.9,
-                        updated_at: r.10,
-                    })
-                    .collect())
+                Ok(usize::try_from(count).unwrap_or(0))
             })
             .await
     }
 
-    /// The rows among `ids` as they are now: status and `updated_at` (re-checking before an
-    /// action that cannot be batched, such as a delete on Twilio).
+    /// Every live row, as drift-sync's planner takes them, handed one by one to `push`
+    /// with `state`, which comes back at the end: the rows are never all held in this
+    /// form at once. PostgreSQL streams them from one statement (one consistent view of
+    /// the table); SQLite reads them in pages of [`SNAPSHOT_PAGE`] by id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    pub async fn live_rows<S: Send + 'static>(
+        &self,
+        mut state: S,
+        push: fn(&mut S, LocalNumber),
+    ) -> StoreResult<S> {
+        use futures::TryStreamExt as _;
+        macro_rules! live {
+            () => {
+                phone_numbers::table
+                    .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
+                    .select((
+                        phone_numbers::id,
+                        phone_numbers::tenant_id,
+                        phone_numbers::phone_number,
+                        phone_numbers::status,
+                        phone_numbers::twilio_sid,
+                        phone_numbers::account_sid,
+                        phone_numbers::voice_url,
+                        phone_numbers::status_callback_url,
+                        phone_numbers::release_reason,
+                        phone_numbers::created_at,
+                        phone_numbers::updated_at,
+                    ))
+            };
+        }
+        self.store
+            .detached(move |store| async move {
+                match &store.pools {
+                    crate::store::Pools::Pg(pool) => {
+                        let mut object: crate::store::PgObject =
+                            pool.get().await.map_err(crate::store::pool_error)?;
+                        let conn: &mut diesel_async::AsyncPgConnection = &mut object;
+                        let mut rows = live!().load_stream::<SnapshotTuple>(conn).await?;
+                        while let Some(row) = rows.try_next().await? {
+                            push(&mut state, local_number(row));
+                        }
+                    }
+                    crate::store::Pools::Sqlite(pool) => {
+                        let page_size = i64::try_from(SNAPSHOT_PAGE).unwrap_or(i64::MAX);
+                        let mut after: Option<PhoneNumberId> = None;
+                        loop {
+                            let mut object: crate::store::SqliteObject =
+                                pool.get().await.map_err(crate::store::pool_error)?;
+                            let conn: &mut crate::store::SqliteConn = &mut object;
+                            let page: Vec<SnapshotTuple> = match after {
+                                Some(after) => {
+                                    live!()
+                                        .filter(phone_numbers::id.gt(Bind(after)))
+                                        .order(phone_numbers::id)
+                                        .limit(page_size)
+                                        .load(conn)
+                                        .await?
+                                }
+                                None => {
+                                    live!()
+                                        .order(phone_numbers::id)
+                                        .limit(page_size)
+                                        .load(conn)
+                                        .await?
+                                }
+                            };
+                            let full = page.len() == SNAPSHOT_PAGE;
+                            after = page.last().map(|r| r.0);
+                            for row in page {
+                                push(&mut state, local_number(row));
+                            }
+                            if !full {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Ok(state)
+            })
+            .await
+    }
+
+    /// The rows among `ids` as they are now (re-checking before an action that cannot be
+    /// batched with the check, such as a delete on Twilio).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
     pub async fn current(
         &self,
         ids: Vec<PhoneNumberId>,
-    ) -> StoreResult<HashMap<PhoneNumberId, (NumberStatus, DateTime<Utc>)>> {
+    ) -> StoreResult<HashMap<PhoneNumberId, PhoneNumberRecord>> {
+        use diesel::SelectableHelper as _;
         self.store
             .detached(move |store| async move {
                 let mut found = HashMap::with_capacity(ids.len());
                 for chunk in ids.chunks(BATCH) {
-                    let rows: Vec<(PhoneNumberId, NumberStatus, DateTime<Utc>)> =
-                        with_conn!(store, |conn| {
-                            phone_numbers::table
-                                .filter(phone_numbers::id.eq_any(chunk.iter().copied().map(Bind)))
-                                .select((
-                                    phone_numbers::id,
-                                    phone_numbers::status,
-                                    phone_numbers::updated_at,
-                                ))
-                                .load(conn)
-                                .await?
-                        });
-                    found.extend(rows.into_iter().map(|(id, s, u)| (id, (s, u))));
+                    let rows: Vec<PhoneNumberRecord> = with_conn!(store, |conn| {
+                        phone_numbers::table
+                            .filter(phone_numbers::id.eq_any(chunk.iter().copied().map(Bind)))
+                            .select(PhoneNumberRecord::as_select())
+                            .load(conn)
+                            .await?
+                    });
+                    found.extend(rows.into_iter().map(|r| (r.id, r)));
                 }
                 Ok(found)
             })
@@ -382,24 +428,17 @@ impl Drift<'_> {
                         .execute(conn)
                         .await?;
                     }
-                    // One statement per event: diesel's multi-row insert is not offered
-                    // for this table on SQLite; in one transaction it costs little.
-                    for audit in audits {
-                        diesel::insert_into(audit_events::table)
-                            .values(audit)
-                            .execute(conn)
-                            .await?;
-                    }
+                    conn.insert_audits(audits).await?;
                     Ok(applied)
                 })
             })
             .await
     }
 
-    /// Marks every `active` number of the tenant `releasing` with `reason`, in one
-    /// transaction with their audit events, and returns them: the first, durable step of
-    /// releasing a canceled tenant's numbers (what is left `releasing` is finished by the
-    /// background task or, failing that, by drift-sync).
+    /// Marks every `active` number of the tenant `releasing` with `reason` (see
+    /// [`Drift::begin_releases`]) and returns them: the first, durable step of releasing a
+    /// canceled tenant's numbers (what is left `releasing` is finished by the background
+    /// task or, failing that, by drift-sync).
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
@@ -409,51 +448,155 @@ impl Drift<'_> {
         reason: ReleaseReason,
         actor: &Actor,
     ) -> StoreResult<Vec<PhoneNumberRecord>> {
-        use diesel::SelectableHelper as _;
-        let actor = actor.clone();
-        self.store
+        let ids: Vec<PhoneNumberId> = self
+            .store
             .detached(move |store| async move {
-                write_tx!(store, |conn| pg_lock: {
+                Ok(with_conn!(store, |conn| {
                     phone_numbers::table
                         .filter(phone_numbers::tenant_id.eq(Bind(tenant_id)))
                         .filter(phone_numbers::status.eq(Bind(NumberStatus::Active)))
                         .select(phone_numbers::id)
-                        .for_update()
-                        .load::<PhoneNumberId>(conn)
-                        .await?;
-                }, {
-                    let now = super::now();
-                    let records: Vec<PhoneNumberRecord> = diesel::update(
-                        phone_numbers::table
-                            .filter(phone_numbers::tenant_id.eq(Bind(tenant_id)))
-                            .filter(phone_numbers::status.eq(Bind(NumberStatus::Active))),
-                    )
-                    .set((
-                        phone_numbers::status.eq(Bind(NumberStatus::Releasing)),
-                        phone_numbers::updated_at.eq(Bind(now)),
-                        phone_numbers::release_reason.eq(Some(Bind(reason.clone()))),
-                    ))
-                    .returning(PhoneNumberRecord::as_returning())
-                    .get_results(conn)
-                    .await?;
-                    let audits: Vec<AuditEvent> = records
-                        .iter()
-                        .map(|r| AuditEvent {
-                            from_status: Some(NumberStatus::Active),
-                            to_status: Some(NumberStatus::Releasing),
-                            ..AuditEvent::new(&actor, AuditAction::ReleaseStarted, tenant_id, Some(r.id))
-                        })
-                        .collect();
-                    for audit in audits {
-                        diesel::insert_into(audit_events::table)
-                            .values(audit)
-                            .execute(conn)
-                            .await?;
-                    }
-                    Ok(records)
-                })
+                        .load(conn)
+                        .await?
+                }))
             })
-            .await
+            .await?;
+        self.begin_releases(ids, reason, actor).await
+    }
+
+    /// The first step of releasing many numbers at once: among `ids`, the `active` rows
+    /// become `releasing` with `reason` (each audited), in one transaction per [`BATCH`]
+    /// rows. Returns every row of `ids` that is `releasing` afterwards, those marked now and
+    /// those that already were (a retry keeps the reason recorded first); rows in any other
+    /// status are left out.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (the batch under way is not written).
+    pub async fn begin_releases(
+        &self,
+        ids: Vec<PhoneNumberId>,
+        reason: ReleaseReason,
+        actor: &Actor,
+    ) -> StoreResult<Vec<PhoneNumberRecord>> {
+        use diesel::SelectableHelper as _;
+        let mut releasing = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let (ids, actor, reason) = (chunk.to_vec(), actor.clone(), reason.clone());
+            let batch = self
+                .store
+                .detached(move |store| async move {
+                    write_tx!(store, |conn| {
+                        let now = super::now();
+                        let marked: Vec<PhoneNumberRecord> = diesel::update(
+                            phone_numbers::table
+                                .filter(phone_numbers::id.eq_any(ids.iter().copied().map(Bind)))
+                                .filter(phone_numbers::status.eq(Bind(NumberStatus::Active))),
+                        )
+                        .set((
+                            phone_numbers::status.eq(Bind(NumberStatus::Releasing)),
+                            phone_numbers::updated_at.eq(Bind(now)),
+                            phone_numbers::release_reason.eq(Some(Bind(reason))),
+                        ))
+                        .returning(PhoneNumberRecord::as_returning())
+                        .get_results(conn)
+                        .await?;
+                        let audits = marked
+                            .iter()
+                            .map(|r| AuditEvent {
+                                from_status: Some(NumberStatus::Active),
+                                to_status: Some(NumberStatus::Releasing),
+                                ..AuditEvent::new(
+                                    &actor,
+                                    AuditAction::ReleaseStarted,
+                                    r.tenant_id,
+                                    Some(r.id),
+                                )
+                            })
+                            .collect();
+                        conn.insert_audits(audits).await?;
+                        let marked_ids: HashSet<PhoneNumberId> =
+                            marked.iter().map(|r| r.id).collect();
+                        let already: Vec<PhoneNumberRecord> = phone_numbers::table
+                            .filter(
+                                phone_numbers::id.eq_any(
+                                    ids.iter()
+                                        .copied()
+                                        .filter(|id| !marked_ids.contains(id))
+                                        .map(Bind),
+                                ),
+                            )
+                            .filter(phone_numbers::status.eq(Bind(NumberStatus::Releasing)))
+                            .select(PhoneNumberRecord::as_select())
+                            .load(conn)
+                            .await?;
+                        let mut batch = marked;
+                        batch.extend(already);
+                        Ok(batch)
+                    })
+                })
+                .await?;
+            releasing.extend(batch);
+        }
+        Ok(releasing)
+    }
+
+    /// The last step of releasing many numbers at once, after Twilio deleted them: among
+    /// `ids`, the `releasing` rows become `released` with `reason` (each audited), in one
+    /// transaction per [`BATCH`] rows. Returns the rows released; rows no longer
+    /// `releasing` (another release finished first) are left alone.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails (the batch under way is not written).
+    pub async fn complete_releases(
+        &self,
+        ids: Vec<PhoneNumberId>,
+        reason: ReleaseReason,
+        actor: &Actor,
+    ) -> StoreResult<Vec<PhoneNumberRecord>> {
+        use diesel::SelectableHelper as _;
+        let mut released = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let (ids, actor, reason) = (chunk.to_vec(), actor.clone(), reason.clone());
+            let batch = self
+                .store
+                .detached(move |store| async move {
+                    write_tx!(store, |conn| {
+                        let now = super::now();
+                        let done: Vec<PhoneNumberRecord> = diesel::update(
+                            phone_numbers::table
+                                .filter(phone_numbers::id.eq_any(ids.into_iter().map(Bind)))
+                                .filter(phone_numbers::status.eq(Bind(NumberStatus::Releasing))),
+                        )
+                        .set((
+                            phone_numbers::status.eq(Bind(NumberStatus::Released)),
+                            phone_numbers::updated_at.eq(Bind(now)),
+                            phone_numbers::released_at.eq(Some(now)),
+                            phone_numbers::release_reason.eq(Some(Bind(reason))),
+                        ))
+                        .returning(PhoneNumberRecord::as_returning())
+                        .get_results(conn)
+                        .await?;
+                        let audits = done
+                            .iter()
+                            .map(|r| AuditEvent {
+                                from_status: Some(NumberStatus::Releasing),
+                                to_status: Some(NumberStatus::Released),
+                                ..AuditEvent::new(
+                                    &actor,
+                                    AuditAction::ReleaseCompleted,
+                                    r.tenant_id,
+                                    Some(r.id),
+                                )
+                            })
+                            .collect();
+                        conn.insert_audits(audits).await?;
+                        Ok(done)
+                    })
+                })
+                .await?;
+            released.extend(batch);
+        }
+        Ok(released)
     }
 
     /// The live `active` or `releasing` rows of tenants whose subscription was canceled
