@@ -10,11 +10,6 @@
 
 use std::process::ExitCode;
 
-/// mimalloc: a run decodes a JSON page per thousand numbers and a row per number, and
-/// glibc's allocator showed up at about 12 % of a run's CPU.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use chrono::TimeDelta;
 use clap::Parser;
 use numbers_app::drift::{DriftOptions, DriftOutcome};

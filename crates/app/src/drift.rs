@@ -4,17 +4,20 @@
 //!    database). Another run holding it ends this one at once ([`DriftOutcome::Locked`]).
 //! 2. **Canceled subscriptions**: the `active` (and `releasing`) numbers of tenants whose
 //!    cancellation has taken effect and that have no active or trialing subscription since
-//!    are released through the shared release (`bulkReleased`).
-//! 3. **Reconcile with Twilio**: the live rows are read page by page into a compact
-//!    snapshot *before* the listing starts; then the master account's numbers are read
-//!    with one paged listing, streamed into the domain's [`ListingScan`] (entries the
-//!    decision does not need are dropped as they arrive). A listing that fails or ends
-//!    early plans nothing, so nothing is released on its word. The plan's row changes
-//!    (drift releases, adoptions, abandoned purchases, releases already gone) are applied
-//!    in batches, each row re-checked (status and `updated_at` as snapshotted) in the same
-//!    transaction; deletes to retry and webhooks to repair are re-checked before the call.
-//!    Orphans that have a live row by the end (bought while the listing ran) are not
-//!    reported.
+//!    are released with [`App::release_numbers`] (`bulkReleased`): batched writes around
+//!    concurrent deletes. This runs beside step 3, which leaves these numbers out.
+//! 3. **Reconcile with Twilio**: the live rows are read into the planner's compact
+//!    [`ListingScan`] *before* the listing starts (streamed from one statement on
+//!    PostgreSQL, by pages on SQLite); then the master account's numbers are read with one
+//!    paged listing, each entry observed as it arrives and dropped unless a decision needs
+//!    it. A listing that fails or ends early plans nothing, so nothing is released on its
+//!    word. The plan's row changes (drift releases, adoptions, abandoned purchases,
+//!    releases already gone) are applied in batches, a few at once, each row re-checked
+//!    (status and `updated_at` as snapshotted) in the same transaction; beside them, the
+//!    rows whose delete is to be retried or whose webhooks are to be repaired are
+//!    re-checked and then handled (the deletes again through [`App::release_numbers`]).
+//!    Orphans that have a live row by the end (bought while the listing ran), or that
+//!    belong to a canceled tenant of step 2, are not reported.
 //! 4. Records a `drift_runs` row and returns the [`DriftReport`] whose
 //!    [`DriftReport::summary_line`] the binary prints.
 //!
@@ -283,8 +286,8 @@ impl App {
             rows = tally.report.rows,
             "drift-sync: snapshot read"
         );
-        let mut listing = self.carrier().list_owned();
-        while let Some(item) = listing.next().await {
+        let (mut listing, lister) = prefetched(self.carrier().list_owned());
+        while let Some(item) = listing.recv().await {
             match item {
                 Ok(number) => scan.observe(number),
                 Err(error) => {
@@ -293,7 +296,10 @@ impl App {
                 }
             }
         }
-        drop(listing);
+        if !matches!(lister.await, Ok(true)) {
+            tracing::error!("the Twilio listing stopped early; nothing is reconciled in this run");
+            return Ok(());
+        }
         let plan = scan.finish(ListingComplete::stream_ended_without_error());
         tracing::info!(
             elapsed_ms = clock.elapsed().as_millis(),
@@ -589,6 +595,33 @@ struct Calls {
     skipped: usize,
     retries: Result<BulkRelease, ServiceError>,
     repairs: Vec<(Action, Result<bool, ServiceError>)>,
+}
+
+/// Listing entries fetched ahead of the planner: about two of Twilio's pages.
+const PREFETCH: usize = 2_000;
+
+/// The listing, read on a task of its own up to [`PREFETCH`] entries ahead, so the next
+/// page is fetched and decoded while the planner observes this one. The task stops after
+/// the first error (which it passes on) or when the receiver is dropped. The channel
+/// closing proves nothing by itself (the task may have died): the task's own answer, `true`
+/// only when the listing's stream ended, says whether the listing is complete.
+fn prefetched(
+    mut listing: numbers_domain::OwnedNumbers,
+) -> (
+    tokio::sync::mpsc::Receiver<Result<numbers_domain::OwnedNumber, numbers_domain::CarrierError>>,
+    tokio::task::JoinHandle<bool>,
+) {
+    let (sender, receiver) = tokio::sync::mpsc::channel(PREFETCH);
+    let task = tokio::spawn(async move {
+        while let Some(item) = listing.next().await {
+            let failed = item.is_err();
+            if sender.send(item).await.is_err() || failed {
+                return false;
+            }
+        }
+        true
+    });
+    (receiver, task)
 }
 
 /// What the snapshot collects as the rows stream in.

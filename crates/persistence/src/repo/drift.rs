@@ -118,6 +118,62 @@ pub struct Adoption {
     pub purchased_at: Option<DateTime<Utc>>,
 }
 
+/// Makes adopted `pending` rows `active` with what Twilio holds, one `UPDATE` each (the
+/// values differ row by row), on the connection of a transaction under way.
+trait AdoptRows {
+    async fn adopt_rows(
+        &mut self,
+        rows: Vec<(PhoneNumberId, Adoption)>,
+        now: DateTime<Utc>,
+    ) -> diesel::QueryResult<()>;
+}
+
+macro_rules! adopt_row {
+    ($id:expr, $adoption:expr, $now:expr) => {{
+        let (id, adoption, now) = ($id, $adoption, $now);
+        diesel::update(phone_numbers::table.filter(phone_numbers::id.eq(Bind(id)))).set((
+            phone_numbers::status.eq(Bind(NumberStatus::Active)),
+            phone_numbers::updated_at.eq(Bind(now)),
+            phone_numbers::twilio_sid.eq(Some(adoption.twilio_sid)),
+            phone_numbers::friendly_name.eq(adoption.friendly_name),
+            capability_values(adoption.capabilities),
+            phone_numbers::voice_url.eq(adoption.voice_url),
+            phone_numbers::status_callback_url.eq(adoption.status_callback_url),
+            phone_numbers::purchased_at.eq(Some(adoption.purchased_at.unwrap_or(now))),
+        ))
+    }};
+}
+
+impl AdoptRows for diesel_async::AsyncPgConnection {
+    async fn adopt_rows(
+        &mut self,
+        rows: Vec<(PhoneNumberId, Adoption)>,
+        now: DateTime<Utc>,
+    ) -> diesel::QueryResult<()> {
+        // Pipelined: the statements go out together instead of one round trip each.
+        let shared: &diesel_async::AsyncPgConnection = self;
+        let updates = rows.into_iter().map(|(id, adoption)| {
+            let mut conn = shared;
+            adopt_row!(id, adoption, now).execute(&mut conn)
+        });
+        futures::future::try_join_all(updates).await?;
+        Ok(())
+    }
+}
+
+impl AdoptRows for crate::store::SqliteConn {
+    async fn adopt_rows(
+        &mut self,
+        rows: Vec<(PhoneNumberId, Adoption)>,
+        now: DateTime<Utc>,
+    ) -> diesel::QueryResult<()> {
+        for (id, adoption) in rows {
+            adopt_row!(id, adoption, now).execute(self).await?;
+        }
+        Ok(())
+    }
+}
+
 /// One drift-sync run, as recorded in `drift_runs`.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Insertable)]
 #[diesel(table_name = drift_runs)]
@@ -358,6 +414,7 @@ impl Drift<'_> {
                     let mut releases: HashMap<(NumberStatus, ReleaseReason), Vec<PhoneNumberId>> =
                         HashMap::new();
                     let mut applied = Vec::new();
+                    let mut adoptions = Vec::new();
                     for planned in changes {
                         let Some(&(tenant_id, status, updated_at)) = now_rows.get(&planned.id) else {
                             continue;
@@ -390,20 +447,7 @@ impl Drift<'_> {
                                 if status != NumberStatus::Pending {
                                     continue;
                                 }
-                                let adoption = *adoption;
-                                diesel::update(phone_numbers::table.filter(phone_numbers::id.eq(Bind(planned.id))))
-                                    .set((
-                                        phone_numbers::status.eq(Bind(NumberStatus::Active)),
-                                        phone_numbers::updated_at.eq(Bind(now)),
-                                        phone_numbers::twilio_sid.eq(Some(adoption.twilio_sid)),
-                                        phone_numbers::friendly_name.eq(adoption.friendly_name),
-                                        capability_values(adoption.capabilities),
-                                        phone_numbers::voice_url.eq(adoption.voice_url),
-                                        phone_numbers::status_callback_url.eq(adoption.status_callback_url),
-                                        phone_numbers::purchased_at.eq(Some(adoption.purchased_at.unwrap_or(now))),
-                                    ))
-                                    .execute(conn)
-                                    .await?;
+                                adoptions.push((planned.id, *adoption));
                                 audits.push(AuditEvent {
                                     from_status: Some(NumberStatus::Pending),
                                     to_status: Some(NumberStatus::Active),
@@ -428,6 +472,7 @@ impl Drift<'_> {
                         .execute(conn)
                         .await?;
                     }
+                    conn.adopt_rows(adoptions, now).await?;
                     conn.insert_audits(audits).await?;
                     Ok(applied)
                 })
@@ -614,21 +659,24 @@ impl Drift<'_> {
         self.store
             .detached(move |store| async move {
                 Ok(with_conn!(store, |conn| {
+                    // EXISTS and NOT EXISTS, which both backends plan as (anti-)joins:
+                    // `<> ALL (subquery)` made PostgreSQL compare every row with every
+                    // subscription once the subscriptions outgrew its hash memory.
                     let canceled = subscriptions::table
+                        .filter(subscriptions::tenant_id.eq(phone_numbers::tenant_id))
                         .filter(subscriptions::status.eq(Bind(SubscriptionStatus::Canceled)))
-                        .filter(subscriptions::canceled_at.le(Some(now)))
-                        .select(subscriptions::tenant_id);
+                        .filter(subscriptions::canceled_at.le(Some(now)));
                     let buying = subscriptions::table
-                        .filter(subscriptions::status.eq_any(BUYING_STATUSES.map(Bind)))
-                        .select(subscriptions::tenant_id);
+                        .filter(subscriptions::tenant_id.eq(phone_numbers::tenant_id))
+                        .filter(subscriptions::status.eq_any(BUYING_STATUSES.map(Bind)));
                     phone_numbers::table
                         .filter(
                             phone_numbers::status
                                 .eq(Bind(NumberStatus::Active))
                                 .or(phone_numbers::status.eq(Bind(NumberStatus::Releasing))),
                         )
-                        .filter(phone_numbers::tenant_id.eq_any(canceled))
-                        .filter(phone_numbers::tenant_id.ne_all(buying))
+                        .filter(diesel::dsl::exists(canceled))
+                        .filter(diesel::dsl::not(diesel::dsl::exists(buying)))
                         .select(PhoneNumberRecord::as_select())
                         .order((phone_numbers::tenant_id, phone_numbers::id))
                         .load(conn)
