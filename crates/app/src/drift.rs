@@ -182,7 +182,7 @@ impl App {
     /// [`DriftError`] when the database cannot be used for the lock or the snapshot; a
     /// failure for one tenant is counted in the report instead.
     pub async fn drift_sync(&self, options: &DriftOptions) -> Result<DriftOutcome, DriftError> {
-        let Some(_lock) = self.store().try_run_lock(self.database_url()).await? else {
+        let Some(lock) = self.store().try_run_lock(self.database_url()).await? else {
             tracing::warn!("another drift-sync run holds the lock; exiting");
             return Ok(DriftOutcome::Locked);
         };
@@ -263,6 +263,7 @@ impl App {
             tracing::error!(%error, "the drift_runs row could not be written");
             report.exit_code = 1;
         }
+        lock.release().await;
         Ok(DriftOutcome::Ran(report))
     }
 

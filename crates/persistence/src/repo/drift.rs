@@ -731,10 +731,27 @@ pub struct RunLock {
     _held: Held,
 }
 
-#[expect(dead_code, reason = "held only to be dropped when the run ends")]
+impl RunLock {
+    /// Releases the lock now. Dropping it releases it too, but on PostgreSQL only once the
+    /// session's closing reaches the server, so a run started right after could still
+    /// find it held.
+    pub async fn release(self) {
+        if let Held::Pg(mut conn) = self._held {
+            let unlocked: Result<Locked, _> =
+                diesel::sql_query("SELECT pg_advisory_unlock($1) AS locked")
+                    .bind::<diesel::sql_types::BigInt, _>(ADVISORY_LOCK_KEY)
+                    .get_result(&mut *conn)
+                    .await;
+            if let Err(error) = unlocked {
+                tracing::warn!(%error, "drift-sync's lock could not be released; closing its session releases it");
+            }
+        }
+    }
+}
+
 enum Held {
     Pg(Box<diesel_async::AsyncPgConnection>),
-    File(std::fs::File),
+    File(#[expect(dead_code, reason = "held only to be closed when the run ends")] std::fs::File),
 }
 
 impl std::fmt::Debug for Held {
