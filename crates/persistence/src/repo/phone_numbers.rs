@@ -6,7 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+    BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
+    SelectableHelper as _,
 };
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use numbers_domain::{
@@ -73,6 +74,8 @@ async fn sqlite_transaction<T: Send + 'static>(
 
 /// Whether the tenant exists, the quota of its newest buying (`active`/`trialing`)
 /// subscription, and how many live numbers it holds, as one statement of either backend.
+/// The statuses are spelled out (`=` … `OR` …) rather than `IN (…)`: diesel never caches
+/// the prepared statement of an `IN` list on SQLite, and this one runs on every purchase.
 macro_rules! quota_and_used {
     ($tenant_id:expr) => {
         diesel::select((
@@ -80,18 +83,30 @@ macro_rules! quota_and_used {
             subscriptions::table
                 .inner_join(pricing_tiers::table)
                 .filter(subscriptions::tenant_id.eq(Bind($tenant_id)))
-                .filter(subscriptions::status.eq_any(BUYING_STATUSES.map(Bind)))
+                .filter(
+                    subscriptions::status
+                        .eq(Bind(BUYING_STATUSES[0]))
+                        .or(subscriptions::status.eq(Bind(BUYING_STATUSES[1]))),
+                )
                 .select(pricing_tiers::quota_phone_numbers)
                 .order((subscriptions::created_at.desc(), subscriptions::id))
                 .single_value(),
             phone_numbers::table
                 .filter(phone_numbers::tenant_id.eq(Bind($tenant_id)))
-                .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
+                .filter(
+                    phone_numbers::status
+                        .eq(Bind(NumberStatus::LIVE[0]))
+                        .or(phone_numbers::status.eq(Bind(NumberStatus::LIVE[1])))
+                        .or(phone_numbers::status.eq(Bind(NumberStatus::LIVE[2]))),
+                )
                 .count()
                 .single_value(),
         ))
     };
 }
+
+// `quota_and_used!` names each status of these lists.
+const _: () = assert!(BUYING_STATUSES.len() == 2 && NumberStatus::LIVE.len() == 3);
 
 /// What `quota_and_used!` reads: whether the tenant exists, its quota, its live numbers.
 type Standing = (bool, Option<i32>, Option<i64>);
