@@ -97,7 +97,11 @@ both_backends! {
                 store.phone_numbers().reserve(reservation(tenant.id, number(n)), &actor()).await
             };
             if n % 2 == 0 {
-                assert!(attempt.now_or_never().is_none(), "a reservation cannot finish in one poll");
+                // Almost always still under way after one poll; on a loaded machine the
+                // thread polling it can be pre-empted long enough for another worker to run
+                // the whole reservation (one blocking hand-over on SQLite), which is fine
+                // too: what is checked below is that none is lost.
+                let _ = attempt.now_or_never();
             } else {
                 let _ = tokio::time::timeout(Duration::from_micros(u64::from(n) * 50), attempt).await;
             }

@@ -445,6 +445,48 @@ mod more {
             assert!(regulatory.list_for_country("US".parse().unwrap()).await.unwrap().is_empty());
         }
 
+        async fn a_purchase_reservation_checks_the_channel_and_reads_the_regulatory_requirement(db) {
+            use numbers_persistence::NewReservation;
+            let store = &db.store;
+            let numbers = store.phone_numbers();
+            let (acme, _) = tenant_with_quota(store, 1).await;
+            let (globex, _) = tenant_with_quota(store, 1).await;
+            let acme_voice = voice_channel(store, acme.id).await;
+            let globex_voice = voice_channel(store, globex.id).await;
+            let acme_chat = store.channels().create(NewChannel { tenant_id: acme.id, kind: ChannelKind::Other("chat".into()), name: "chat".into(), agent_stream_url: None }).await.unwrap();
+            let us: IsoCountry = "US".parse().unwrap();
+            let requirement = RegulatoryRequirement { iso_country: us, number_type: NumberType::Local, bundle_sid: Some("BU1".into()), address_sid: Some("AD1".into()) };
+            store.regulatory().upsert(requirement.clone()).await.unwrap();
+            let buy = |n: u32, channel_id| NewReservation { channel_id, ..reservation(acme.id, number(n)) };
+
+            // Another tenant's voice channel, a channel of another kind, an unknown id.
+            for channel in [globex_voice.id, acme_chat.id, numbers_domain::ChannelId::new()] {
+                let refused = numbers.reserve_purchase(buy(1, Some(channel)), &actor()).await;
+                assert!(matches!(refused, Err(StoreError::NotFound("voice channel"))), "{refused:?}");
+            }
+            assert_eq!(numbers.count_live(acme.id).await.unwrap(), 0, "nothing reserved");
+
+            let (reserved, found) = numbers.reserve_purchase(buy(1, Some(acme_voice.id)), &actor()).await.unwrap();
+            let Reservation::Reserved(row) = reserved else { panic!("expected a reservation, got {reserved:?}") };
+            assert_eq!((row.status, row.channel_id), (NumberStatus::Pending, Some(acme_voice.id)));
+            assert_eq!(found, Some(requirement.clone()));
+            let audit = store.audit_events().list_for_tenant(acme.id, 10).await.unwrap();
+            assert_eq!(audit.len(), 1);
+            assert_eq!((audit[0].action, audit[0].to_status), (AuditAction::PurchaseReserved, Some(NumberStatus::Pending)));
+
+            // The plan is full now; the channel is still checked first.
+            let refused = numbers.reserve_purchase(buy(2, Some(globex_voice.id)), &actor()).await;
+            assert!(matches!(refused, Err(StoreError::NotFound("voice channel"))), "{refused:?}");
+            let (full, _) = numbers.reserve_purchase(buy(2, Some(acme_voice.id)), &actor()).await.unwrap();
+            assert_eq!(full, Reservation::QuotaExceeded { used: 1, quota: 1 });
+
+            // No channel, and a pair with nothing on file.
+            let mobile = NewReservation { number_type: NumberType::Mobile, ..reservation(globex.id, number(3)) };
+            let (reserved, found) = numbers.reserve_purchase(mobile, &actor()).await.unwrap();
+            assert!(matches!(reserved, Reservation::Reserved(ref row) if row.channel_id.is_none()), "{reserved:?}");
+            assert_eq!(found, None);
+        }
+
         async fn shared_pool_numbers_are_listed_per_tenant(db) {
             let acme = db.store.tenants().create("Acme").await.unwrap();
             let globex = db.store.tenants().create("Globex").await.unwrap();

@@ -83,15 +83,24 @@ impl App {
         actor: &Actor,
     ) -> Result<PurchaseOutcome, ServiceError> {
         let (country, number_type) = classify(&purchase)?;
-        self.voice_channel(tenant_id, purchase.channel_id).await?;
-        let price = self
+        // The price comes from the cache. When it cannot be agreed, the channel is still
+        // checked first, so the answer is the same as if it were checked first.
+        let price = match self
             .current_price(country, number_type, purchase.monthly_price_usd)
-            .await?;
-        let requirement = self.store().regulatory().get(country, number_type).await?;
+            .await
+        {
+            Ok(price) => price,
+            Err(error) => {
+                self.voice_channel(tenant_id, purchase.channel_id).await?;
+                return Err(error);
+            }
+        };
+        // One transaction checks the channel, reads the regulatory requirement and
+        // reserves the quota slot as a `pending` row.
         let reservation = self
             .store()
             .phone_numbers()
-            .reserve(
+            .reserve_purchase(
                 NewReservation {
                     tenant_id,
                     phone_number: purchase.phone_number.clone(),
@@ -104,13 +113,16 @@ impl App {
                 actor,
             )
             .await;
-        let row = match reservation {
-            Ok(Reservation::Reserved(row)) => *row,
-            Ok(Reservation::QuotaExceeded { used, quota }) => {
+        let (row, requirement) = match reservation {
+            Ok((Reservation::Reserved(row), requirement)) => (*row, requirement),
+            Ok((Reservation::QuotaExceeded { used, quota }, _)) => {
                 return Err(ServiceError::QuotaExceeded { used, quota });
             }
-            Ok(Reservation::NoActiveSubscription) | Err(StoreError::NotFound("tenant")) => {
+            Ok((Reservation::NoActiveSubscription, _)) | Err(StoreError::NotFound("tenant")) => {
                 return Err(ServiceError::SubscriptionInactive);
+            }
+            Err(StoreError::NotFound("voice channel")) => {
+                return Err(ServiceError::NotFound("voice channel"));
             }
             Err(StoreError::Conflict(Conflict::NumberAlreadyLive)) => {
                 return Err(ServiceError::NumberUnavailable { code: None });

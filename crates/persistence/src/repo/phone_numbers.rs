@@ -6,23 +6,142 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{
-    ExpressionMethods as _, OptionalExtension as _, QueryDsl as _, SelectableHelper as _,
+    BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
+    SelectableHelper as _,
 };
-use diesel_async::RunQueryDsl as _;
+use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
 use numbers_domain::{
-    AuditAction, Capabilities, ChannelId, E164, IsoCountry, Money, NumberStatus, NumberType,
-    PhoneNumberId, QuotaDecision, ReleaseReason, TenantId, TransitionError, check_quota,
+    AuditAction, Capabilities, ChannelId, ChannelKind, E164, IsoCountry, Money, NumberStatus,
+    NumberType, PhoneNumberId, QuotaDecision, ReleaseReason, TenantId, TransitionError,
+    check_quota,
 };
 
 use crate::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::models::{
-    Actor, AuditDetail, AuditEvent, PhoneNumberRecord, PhoneNumberSummary, capability_values,
+    Actor, AuditDetail, AuditEvent, Channel, PhoneNumberRecord, PhoneNumberSummary,
+    RegulatoryRequirement, capability_values,
 };
 use crate::repo::subscriptions::BUYING_STATUSES;
-use crate::schema::{audit_events, phone_numbers, pricing_tiers, subscriptions, tenants};
+use crate::schema::{
+    audit_events, channels, phone_numbers, pricing_tiers, regulatory_requirements, subscriptions,
+    tenants,
+};
 use crate::sql_types::Bind;
-use crate::store::{with_conn, write_tx};
+use crate::store::{PgObject, Pools, SqliteObject, pool_error, with_conn, write_tx};
+
+/// How a transition's commit reaches the disk on PostgreSQL.
+///
+/// A purchase's `pending` row is always [`Durability::Flushed`]: it must exist before
+/// Twilio is asked, so that no number is bought without a row (SPEC §6). The transitions
+/// that only record what Twilio already did *after* such a row exists — the purchase's
+/// `pending → active` and a release's `→ released` — are [`Durability::Relaxed`]: their
+/// commit does not wait for the WAL flush (`synchronous_commit = off` for that transaction
+/// only). A server crash in the fraction of a second before the WAL writer flushes can lose
+/// such a commit (never corrupt anything: PostgreSQL replays to a consistent earlier
+/// point), which leaves the row as it was before — `pending` with no sid, or `releasing` —
+/// and both are states drift-sync settles by asking Twilio: a `pending` row whose number
+/// Twilio has is adopted (made `active` with Twilio's sid), a `releasing` row whose number
+/// Twilio no longer has is marked `released`. The caller may meanwhile have been told the
+/// number was bought (or released); the row says `pending` (or `releasing`) until then.
+/// Nothing is lost on Twilio's side and no number is left without a row. On SQLite
+/// (WAL, `synchronous = NORMAL`) commits never wait for a flush, so this changes nothing there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// The commit returns once the WAL is flushed (the server's default).
+    Flushed,
+    /// The commit returns before the WAL is flushed (see the type's documentation).
+    Relaxed,
+}
+
+/// Turns off the wait for the WAL flush for the current PostgreSQL transaction only.
+const RELAXED_COMMIT: &str = "SET LOCAL synchronous_commit = off";
+
+/// Ends a PostgreSQL transaction driven by hand (`BEGIN` and `COMMIT` sent as statements, so
+/// that they travel in the same flight as the statements next to them): after an error the
+/// transaction may still be open, so a `ROLLBACK` is sent (harmless when it already ended);
+/// a connection that cannot even do that is taken out of the pool rather than handed to the
+/// next caller in an unknown state. Nothing between `BEGIN` and here can panic or be
+/// cancelled (the operation runs whole on its own task).
+async fn pg_finish<T>(mut object: PgObject, outcome: StoreResult<T>) -> StoreResult<T> {
+    if outcome.is_err()
+        && diesel::sql_query("ROLLBACK")
+            .execute(&mut *object)
+            .await
+            .is_err()
+    {
+        drop(deadpool::managed::Object::take(object));
+    }
+    outcome
+}
+
+/// Runs `body` in a `BEGIN IMMEDIATE` transaction on a pooled SQLite connection, the whole
+/// transaction on one blocking thread. Through the async wrapper every statement (and the
+/// `BEGIN` and the `COMMIT`) is a hand-over to a blocking thread and back, with the write
+/// lock held across all of them; here it is one hand-over, and the lock is held only while
+/// the statements run. Any error rolls back.
+async fn sqlite_transaction<T: Send + 'static>(
+    pool: &diesel_async::pooled_connection::deadpool::Pool<crate::store::SqliteConn>,
+    body: impl FnOnce(&mut diesel::SqliteConnection) -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    let mut object: SqliteObject = pool.get().await.map_err(pool_error)?;
+    object
+        .spawn_blocking(move |conn| Ok(conn.immediate_transaction(body)))
+        .await?
+}
+
+/// Whether the tenant exists, the quota of its newest buying (`active`/`trialing`)
+/// subscription, and how many live numbers it holds, as one statement of either backend.
+/// The statuses are spelled out (`=` … `OR` …) rather than `IN (…)`: diesel never caches
+/// the prepared statement of an `IN` list on SQLite, and this one runs on every purchase.
+macro_rules! quota_and_used {
+    ($tenant_id:expr) => {
+        diesel::select((
+            diesel::dsl::exists(tenants::table.find(Bind($tenant_id))),
+            subscriptions::table
+                .inner_join(pricing_tiers::table)
+                .filter(subscriptions::tenant_id.eq(Bind($tenant_id)))
+                .filter(
+                    subscriptions::status
+                        .eq(Bind(BUYING_STATUSES[0]))
+                        .or(subscriptions::status.eq(Bind(BUYING_STATUSES[1]))),
+                )
+                .select(pricing_tiers::quota_phone_numbers)
+                .order((subscriptions::created_at.desc(), subscriptions::id))
+                .single_value(),
+            phone_numbers::table
+                .filter(phone_numbers::tenant_id.eq(Bind($tenant_id)))
+                .filter(
+                    phone_numbers::status
+                        .eq(Bind(NumberStatus::LIVE[0]))
+                        .or(phone_numbers::status.eq(Bind(NumberStatus::LIVE[1])))
+                        .or(phone_numbers::status.eq(Bind(NumberStatus::LIVE[2]))),
+                )
+                .count()
+                .single_value(),
+        ))
+    };
+}
+
+// `quota_and_used!` names each status of these lists.
+const _: () = assert!(BUYING_STATUSES.len() == 2 && NumberStatus::LIVE.len() == 3);
+
+/// What `quota_and_used!` reads: whether the tenant exists, its quota, its live numbers.
+type Standing = (bool, Option<i32>, Option<i64>);
+
+/// Why a reservation cannot be made, from the quota (none without a buying subscription)
+/// and the live numbers held; `None` when there is room.
+fn refusal(quota: Option<i32>, used: Option<i64>) -> Option<Reservation> {
+    let Some(quota) = quota else {
+        return Some(Reservation::NoActiveSubscription);
+    };
+    let used = u32::try_from(used.unwrap_or(0)).unwrap_or(u32::MAX);
+    let quota = u32::try_from(quota).unwrap_or(0);
+    match check_quota(used, quota) {
+        QuotaDecision::Exceeded { used, quota } => Some(Reservation::QuotaExceeded { used, quota }),
+        QuotaDecision::Allowed => None,
+    }
+}
 
 /// Phone number repository.
 #[derive(Debug, Clone, Copy)]
@@ -136,74 +255,188 @@ impl PhoneNumbers<'_> {
     /// [`StoreError::NotFound`] for an unknown tenant; [`StoreError::Conflict`] with
     /// [`crate::Conflict::NumberAlreadyLive`] when the number is held by any tenant.
     pub async fn reserve(&self, new: NewReservation, actor: &Actor) -> StoreResult<Reservation> {
+        Ok(self.reserve_with(new, actor, false).await?.0)
+    }
+
+    /// [`PhoneNumbers::reserve`] for a purchase (SPEC §6 steps 1 and 2): in the same
+    /// transaction, and without a round trip more, the channel the number is to be attached
+    /// to is checked (it must be one of the tenant's voice channels; this is checked first)
+    /// and the regulatory requirement of the number's country and type is read (what the
+    /// purchase attaches on Twilio).
+    ///
+    /// # Errors
+    /// As [`PhoneNumbers::reserve`], and [`StoreError::NotFound`] `("voice channel")` when
+    /// `new.channel_id` names no voice channel of the tenant.
+    pub async fn reserve_purchase(
+        &self,
+        new: NewReservation,
+        actor: &Actor,
+    ) -> StoreResult<(Reservation, Option<RegulatoryRequirement>)> {
+        self.reserve_with(new, actor, true).await
+    }
+
+    async fn reserve_with(
+        &self,
+        new: NewReservation,
+        actor: &Actor,
+        purchase: bool,
+    ) -> StoreResult<(Reservation, Option<RegulatoryRequirement>)> {
         let now = super::now();
         let id = PhoneNumberId::new();
         let tenant_id = new.tenant_id;
+        let channel_id = new.channel_id.filter(|_| purchase);
+        let pair = (new.iso_country, new.number_type);
         let audit = AuditEvent {
             to_status: Some(NumberStatus::Pending),
             ..AuditEvent::new(actor, AuditAction::PurchaseReserved, tenant_id, Some(id))
         };
+        let row = move |new: NewReservation| {
+            (
+                phone_numbers::id.eq(Bind(id)),
+                new,
+                phone_numbers::status.eq(Bind(NumberStatus::Pending)),
+                capability_values(Capabilities::default()),
+                phone_numbers::created_at.eq(Bind(now)),
+                phone_numbers::updated_at.eq(Bind(now)),
+            )
+        };
+        // Macros rather than closures: each backend needs its own query type.
+        macro_rules! channel_of {
+            ($id:expr) => {
+                channels::table.find(Bind($id)).select(Channel::as_select())
+            };
+        }
+        macro_rules! requirement_of {
+            ($pair:expr) => {
+                regulatory_requirements::table
+                    .find((Bind($pair.0), Bind($pair.1)))
+                    .select(RegulatoryRequirement::as_select())
+            };
+        }
+        // A channel that is not one of the tenant's voice channels is not found.
+        let check_channel = move |channel: Option<Channel>| match channel {
+            Some(channel)
+                if channel.tenant_id == tenant_id && channel.kind == ChannelKind::Voice =>
+            {
+                Ok(())
+            }
+            _ => Err(StoreError::NotFound("voice channel")),
+        };
         self.store
             .detached(move |store| async move {
-                write_tx!(store, |conn| pg_lock: {
-                    let locked: Option<TenantId> = tenants::table
-                        .find(Bind(tenant_id))
-                        .select(tenants::id)
-                        .for_update()
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    if locked.is_none() {
-                        return Err(StoreError::NotFound("tenant"));
+                match &store.pools {
+                    // The statements are pipelined (sent without waiting for the answer of
+                    // the one before): the server still runs them one after another, so the
+                    // count reads what committed before the tenant's lock was granted, but
+                    // the transaction costs two round trips (`BEGIN` and the reads; the two
+                    // inserts and `COMMIT`) instead of eight before it also read the channel
+                    // and the regulatory requirement. See `pg_finish` for the transaction.
+                    Pools::Pg(pool) => {
+                        let object: PgObject = pool.get().await.map_err(pool_error)?;
+                        let outcome: StoreResult<_> = async {
+                            let mut pipe: &AsyncPgConnection = &object;
+                            let begin = diesel::sql_query("BEGIN").execute(&mut pipe);
+                            let channel = async move {
+                                let mut pipe = pipe;
+                                match channel_id {
+                                    Some(id) => {
+                                        channel_of!(id).first(&mut pipe).await.optional().map(Some)
+                                    }
+                                    None => Ok(None),
+                                }
+                            };
+                            let lock = tenants::table
+                                .find(Bind(tenant_id))
+                                .select(tenants::id)
+                                .for_update()
+                                .first::<TenantId>(&mut pipe);
+                            let standing =
+                                quota_and_used!(tenant_id).get_result::<Standing>(&mut pipe);
+                            let requirement = async move {
+                                let mut pipe = pipe;
+                                if purchase {
+                                    requirement_of!(pair).first(&mut pipe).await.optional()
+                                } else {
+                                    Ok(None)
+                                }
+                            };
+                            let (begun, channel, locked, standing, requirement) =
+                                futures::join!(begin, channel, lock, standing, requirement);
+                            // Errors in the order the statements ran, then the refusals
+                            // in the order a purchase checks them.
+                            begun?;
+                            let channel = channel?;
+                            let locked = locked.optional()?;
+                            let (_, quota, used) = standing?;
+                            let requirement = requirement?;
+                            if channel_id.is_some() {
+                                check_channel(channel.flatten())?;
+                            }
+                            locked.ok_or(StoreError::NotFound("tenant"))?;
+                            if let Some(refusal) = refusal(quota, used) {
+                                diesel::sql_query("ROLLBACK").execute(&mut pipe).await?;
+                                return Ok((refusal, requirement));
+                            }
+                            // `COMMIT` goes with the inserts: should either fail, the
+                            // transaction is aborted and PostgreSQL answers the `COMMIT`
+                            // with a rollback.
+                            let insert = diesel::insert_into(phone_numbers::table)
+                                .values(row(new))
+                                .returning(PhoneNumberRecord::as_returning())
+                                .get_result(&mut pipe);
+                            let audit = diesel::insert_into(audit_events::table)
+                                .values(audit)
+                                .execute(&mut pipe);
+                            let commit = diesel::sql_query("COMMIT").execute(&mut pipe);
+                            let (record, audited, committed) =
+                                futures::join!(insert, audit, commit);
+                            let record = record?;
+                            audited?;
+                            committed?;
+                            Ok((Reservation::Reserved(Box::new(record)), requirement))
+                        }
+                        .await;
+                        pg_finish(object, outcome).await
                     }
-                }, {
-                    let exists: Option<TenantId> = tenants::table
-                        .find(Bind(tenant_id))
-                        .select(tenants::id)
-                        .first(conn)
+                    // SQLite: `BEGIN IMMEDIATE` serialises the writers; whether the tenant
+                    // exists, its quota and its count are one statement. The transaction
+                    // runs whole on one blocking thread (see `sqlite_transaction`).
+                    Pools::Sqlite(pool) => {
+                        sqlite_transaction(pool, move |conn| {
+                            if let Some(id) = channel_id {
+                                check_channel(
+                                    diesel::RunQueryDsl::first(channel_of!(id), conn).optional()?,
+                                )?;
+                            }
+                            let (exists, quota, used): Standing =
+                                diesel::RunQueryDsl::get_result(quota_and_used!(tenant_id), conn)?;
+                            if !exists {
+                                return Err(StoreError::NotFound("tenant"));
+                            }
+                            let requirement = if purchase {
+                                diesel::RunQueryDsl::first(requirement_of!(pair), conn)
+                                    .optional()?
+                            } else {
+                                None
+                            };
+                            if let Some(refusal) = refusal(quota, used) {
+                                return Ok((refusal, requirement));
+                            }
+                            let record = diesel::RunQueryDsl::get_result(
+                                diesel::insert_into(phone_numbers::table)
+                                    .values(row(new))
+                                    .returning(PhoneNumberRecord::as_returning()),
+                                conn,
+                            )?;
+                            diesel::RunQueryDsl::execute(
+                                diesel::insert_into(audit_events::table).values(audit),
+                                conn,
+                            )?;
+                            Ok((Reservation::Reserved(Box::new(record)), requirement))
+                        })
                         .await
-                        .optional()?;
-                    if exists.is_none() {
-                        return Err(StoreError::NotFound("tenant"));
                     }
-                    let quota: Option<i32> = subscriptions::table
-                        .inner_join(pricing_tiers::table)
-                        .filter(subscriptions::tenant_id.eq(Bind(tenant_id)))
-                        .filter(subscriptions::status.eq_any(BUYING_STATUSES.map(Bind)))
-                        .select(pricing_tiers::quota_phone_numbers)
-                        .order((subscriptions::created_at.desc(), subscriptions::id))
-                        .first(conn)
-                        .await
-                        .optional()?;
-                    let Some(quota) = quota else {
-                        return Ok(Reservation::NoActiveSubscription);
-                    };
-                    let used: i64 = phone_numbers::table
-                        .filter(phone_numbers::tenant_id.eq(Bind(tenant_id)))
-                        .filter(phone_numbers::status.eq_any(NumberStatus::LIVE.map(Bind)))
-                        .count()
-                        .get_result(conn)
-                        .await?;
-                    let used = u32::try_from(used).unwrap_or(u32::MAX);
-                    let quota = u32::try_from(quota).unwrap_or(0);
-                    if let QuotaDecision::Exceeded { used, quota } = check_quota(used, quota) {
-                        return Ok(Reservation::QuotaExceeded { used, quota });
-                    }
-                    let record = diesel::insert_into(phone_numbers::table)
-                        .values((
-                            phone_numbers::id.eq(Bind(id)),
-                            new,
-                            phone_numbers::status.eq(Bind(NumberStatus::Pending)),
-                            capability_values(Capabilities::default()),
-                            phone_numbers::created_at.eq(Bind(now)),
-                            phone_numbers::updated_at.eq(Bind(now)),
-                        ))
-                        .returning(PhoneNumberRecord::as_returning())
-                        .get_result(conn)
-                        .await?;
-                    diesel::insert_into(audit_events::table).values(audit.clone()).execute(conn).await?;
-                    Ok(Reservation::Reserved(Box::new(record)))
-                })
+                }
             })
             .await
     }
@@ -224,58 +457,127 @@ impl PhoneNumbers<'_> {
         actor: &Actor,
         action: AuditAction,
     ) -> StoreResult<PhoneNumberRecord> {
+        self.transition_with(id, to, changes, actor, action, Durability::Flushed)
+            .await
+    }
+
+    /// [`PhoneNumbers::transition`], committed as `durability` says.
+    async fn transition_with(
+        &self,
+        id: PhoneNumberId,
+        to: NumberStatus,
+        changes: Changes,
+        actor: &Actor,
+        action: AuditAction,
+        durability: Durability,
+    ) -> StoreResult<PhoneNumberRecord> {
         let actor = actor.clone();
+        let detail = AuditDetail {
+            twilio_code: changes.failure_code,
+            ..AuditDetail::default()
+        };
+        let audit = move |from: NumberStatus, tenant_id: TenantId| AuditEvent {
+            from_status: Some(from),
+            to_status: Some(to),
+            detail: detail.or_none(),
+            ..AuditEvent::new(&actor, action, tenant_id, Some(id))
+        };
+        // A macro rather than a closure: each backend needs its own query type.
+        macro_rules! update {
+            ($from:expr, $changes:expr) => {{
+                let changes: Changes = $changes;
+                let capabilities = changes.capabilities.map(capability_values);
+                diesel::update(
+                    phone_numbers::table
+                        .filter(phone_numbers::id.eq(Bind(id)))
+                        .filter(phone_numbers::status.eq(Bind($from))),
+                )
+                .set((
+                    phone_numbers::status.eq(Bind(to)),
+                    phone_numbers::updated_at.eq(Bind(super::now())),
+                    capabilities,
+                    changes,
+                ))
+                .returning(PhoneNumberRecord::as_returning())
+            }};
+        }
+        let check = move |current: Option<PhoneNumberRecord>| {
+            let current = current.ok_or(StoreError::NotFound("phone number"))?;
+            current
+                .status
+                .transition(to)
+                .map_err(StoreError::InvalidTransition)?;
+            Ok::<_, StoreError>((current.status, current.tenant_id))
+        };
+        // An update that matched no row: another writer changed the status first.
+        let changed = move |from: NumberStatus, record: Option<PhoneNumberRecord>| {
+            record.ok_or(StoreError::InvalidTransition(TransitionError { from, to }))
+        };
         self.store
             .detached(move |store| async move {
-                write_tx!(store, |conn| pg_lock: {
-                    phone_numbers::table
-                        .find(Bind(id))
-                        .select(phone_numbers::id)
-                        .for_update()
-                        .first::<PhoneNumberId>(conn)
-                        .await
-                        .optional()?;
-                }, {
-                    let current: PhoneNumberRecord = phone_numbers::table
-                        .find(Bind(id))
-                        .select(PhoneNumberRecord::as_select())
-                        .first(conn)
-                        .await
-                        .optional()?
-                        .ok_or(StoreError::NotFound("phone number"))?;
-                    let from = current.status;
-                    from.transition(to).map_err(StoreError::InvalidTransition)?;
-                    let detail = AuditDetail { twilio_code: changes.failure_code, ..AuditDetail::default() };
-                    let capabilities = changes.capabilities.map(capability_values);
-                    let changed = diesel::update(
-                        phone_numbers::table
-                            .filter(phone_numbers::id.eq(Bind(id)))
-                            .filter(phone_numbers::status.eq(Bind(from))),
-                    )
-                    .set((
-                        phone_numbers::status.eq(Bind(to)),
-                        phone_numbers::updated_at.eq(Bind(super::now())),
-                        capabilities,
-                        changes,
-                    ))
-                    .execute(conn)
-                    .await?;
-                    if changed != 1 {
-                        return Err(StoreError::InvalidTransition(TransitionError { from, to }));
+                match &store.pools {
+                    // PostgreSQL: the row is read under its lock, then the update and the
+                    // audit event are pipelined (see `reserve`).
+                    Pools::Pg(pool) => {
+                        let object: PgObject = pool.get().await.map_err(pool_error)?;
+                        let outcome: StoreResult<_> = async {
+                            let mut pipe: &AsyncPgConnection = &object;
+                            let begin = diesel::sql_query("BEGIN").execute(&mut pipe);
+                            let relax = async move {
+                                if durability == Durability::Relaxed {
+                                    diesel::sql_query(RELAXED_COMMIT).execute(&mut pipe).await?;
+                                }
+                                Ok::<_, diesel::result::Error>(())
+                            };
+                            let read = phone_numbers::table
+                                .find(Bind(id))
+                                .select(PhoneNumberRecord::as_select())
+                                .for_update()
+                                .first(&mut pipe);
+                            let (begun, relaxed, current) = futures::join!(begin, relax, read);
+                            begun?;
+                            relaxed?;
+                            let (from, tenant_id) = check(current.optional()?)?;
+                            let updated = update!(from, changes).get_result(&mut pipe);
+                            let audited = diesel::insert_into(audit_events::table)
+                                .values(audit(from, tenant_id))
+                                .execute(&mut pipe);
+                            let (record, audited) = futures::join!(updated, audited);
+                            let record = changed(from, record.optional()?)?;
+                            audited?;
+                            // Only now: an update that matched no row is no SQL error,
+                            // and the audit event must not be committed without it.
+                            diesel::sql_query("COMMIT").execute(&mut pipe).await?;
+                            Ok(record)
+                        }
+                        .await;
+                        pg_finish(object, outcome).await
                     }
-                    let audit = AuditEvent {
-                        from_status: Some(from),
-                        to_status: Some(to),
-                        detail: detail.or_none(),
-                        ..AuditEvent::new(&actor, action, current.tenant_id, Some(id))
-                    };
-                    diesel::insert_into(audit_events::table).values(audit.clone()).execute(conn).await?;
-                    Ok(phone_numbers::table
-                        .find(Bind(id))
-                        .select(PhoneNumberRecord::as_select())
-                        .first(conn)
-                        .await?)
-                })
+                    // SQLite: `BEGIN IMMEDIATE` serialises the writers; one blocking thread.
+                    Pools::Sqlite(pool) => {
+                        sqlite_transaction(pool, move |conn| {
+                            let current = diesel::RunQueryDsl::first(
+                                phone_numbers::table
+                                    .find(Bind(id))
+                                    .select(PhoneNumberRecord::as_select()),
+                                conn,
+                            )
+                            .optional()?;
+                            let (from, tenant_id) = check(current)?;
+                            let record =
+                                diesel::RunQueryDsl::get_result(update!(from, changes), conn)
+                                    .optional()?;
+                            let record = changed(from, record)?;
+                            diesel::RunQueryDsl::execute(
+                                diesel::insert_into(audit_events::table)
+                                    .values(audit(from, tenant_id)),
+                                conn,
+                            )?;
+                            Ok(record)
+                        })
+                        .await
+                    }
+                }
             })
             .await
     }
@@ -291,12 +593,13 @@ impl PhoneNumbers<'_> {
         purchased: Changes,
         actor: &Actor,
     ) -> StoreResult<PhoneNumberRecord> {
-        self.transition(
+        self.transition_with(
             id,
             NumberStatus::Active,
             purchased,
             actor,
             AuditAction::PurchaseCompleted,
+            Durability::Relaxed,
         )
         .await
     }
@@ -365,12 +668,13 @@ impl PhoneNumbers<'_> {
             release_reason: Some(reason),
             ..Changes::default()
         };
-        self.transition(
+        self.transition_with(
             id,
             NumberStatus::Released,
             changes,
             actor,
             AuditAction::ReleaseCompleted,
+            Durability::Relaxed,
         )
         .await
     }
