@@ -9,7 +9,7 @@ use diesel::{
     BoolExpressionMethods as _, ExpressionMethods as _, OptionalExtension as _, QueryDsl as _,
     SelectableHelper as _,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl as _};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use numbers_domain::{
     AuditAction, Capabilities, ChannelId, ChannelKind, E164, IsoCountry, Money, NumberStatus,
     NumberType, PhoneNumberId, QuotaDecision, ReleaseReason, TenantId, TransitionError,
@@ -56,24 +56,6 @@ enum Durability {
 
 /// Turns off the wait for the WAL flush for the current PostgreSQL transaction only.
 const RELAXED_COMMIT: &str = "SET LOCAL synchronous_commit = off";
-
-/// Ends a PostgreSQL transaction driven by hand (`BEGIN` and `COMMIT` sent as statements, so
-/// that they travel in the same flight as the statements next to them): after an error the
-/// transaction may still be open, so a `ROLLBACK` is sent (harmless when it already ended);
-/// a connection that cannot even do that is taken out of the pool rather than handed to the
-/// next caller in an unknown state. Nothing between `BEGIN` and here can panic or be
-/// cancelled (the operation runs whole on its own task).
-async fn pg_finish<T>(mut object: PgObject, outcome: StoreResult<T>) -> StoreResult<T> {
-    if outcome.is_err()
-        && diesel::sql_query("ROLLBACK")
-            .execute(&mut *object)
-            .await
-            .is_err()
-    {
-        drop(deadpool::managed::Object::take(object));
-    }
-    outcome
-}
 
 /// Runs `body` in a `BEGIN IMMEDIATE` transaction on a pooled SQLite connection, the whole
 /// transaction on one blocking thread. Through the async wrapper every statement (and the
@@ -328,75 +310,68 @@ impl PhoneNumbers<'_> {
                     // The statements are pipelined (sent without waiting for the answer of
                     // the one before): the server still runs them one after another, so the
                     // count reads what committed before the tenant's lock was granted, but
-                    // the transaction costs two round trips (`BEGIN` and the reads; the two
-                    // inserts and `COMMIT`) instead of eight before it also read the channel
-                    // and the regulatory requirement. See `pg_finish` for the transaction.
+                    // the transaction costs four round trips (`BEGIN`, the reads, the two
+                    // inserts, `COMMIT`) instead of eight before it also read the channel
+                    // and the regulatory requirement.
                     Pools::Pg(pool) => {
-                        let object: PgObject = pool.get().await.map_err(pool_error)?;
-                        let outcome: StoreResult<_> = async {
-                            let mut pipe: &AsyncPgConnection = &object;
-                            let begin = diesel::sql_query("BEGIN").execute(&mut pipe);
-                            let channel = async move {
-                                let mut pipe = pipe;
-                                match channel_id {
-                                    Some(id) => {
-                                        channel_of!(id).first(&mut pipe).await.optional().map(Some)
+                        let mut object: PgObject = pool.get().await.map_err(pool_error)?;
+                        object
+                            .transaction(async |conn| {
+                                let mut pipe: &AsyncPgConnection = conn;
+                                let channel = async move {
+                                    let mut pipe = pipe;
+                                    match channel_id {
+                                        Some(id) => channel_of!(id)
+                                            .first(&mut pipe)
+                                            .await
+                                            .optional()
+                                            .map(Some),
+                                        None => Ok(None),
                                     }
-                                    None => Ok(None),
+                                };
+                                let lock = tenants::table
+                                    .find(Bind(tenant_id))
+                                    .select(tenants::id)
+                                    .for_update()
+                                    .first::<TenantId>(&mut pipe);
+                                let standing =
+                                    quota_and_used!(tenant_id).get_result::<Standing>(&mut pipe);
+                                let requirement = async move {
+                                    let mut pipe = pipe;
+                                    if purchase {
+                                        requirement_of!(pair).first(&mut pipe).await.optional()
+                                    } else {
+                                        Ok(None)
+                                    }
+                                };
+                                let (channel, locked, standing, requirement) =
+                                    futures::join!(channel, lock, standing, requirement);
+                                // Errors in the order the statements ran, then the refusals
+                                // in the order a purchase checks them.
+                                let channel = channel?;
+                                let locked = locked.optional()?;
+                                let (_, quota, used) = standing?;
+                                let requirement = requirement?;
+                                if channel_id.is_some() {
+                                    check_channel(channel.flatten())?;
                                 }
-                            };
-                            let lock = tenants::table
-                                .find(Bind(tenant_id))
-                                .select(tenants::id)
-                                .for_update()
-                                .first::<TenantId>(&mut pipe);
-                            let standing =
-                                quota_and_used!(tenant_id).get_result::<Standing>(&mut pipe);
-                            let requirement = async move {
-                                let mut pipe = pipe;
-                                if purchase {
-                                    requirement_of!(pair).first(&mut pipe).await.optional()
-                                } else {
-                                    Ok(None)
+                                locked.ok_or(StoreError::NotFound("tenant"))?;
+                                if let Some(refusal) = refusal(quota, used) {
+                                    return Ok((refusal, requirement));
                                 }
-                            };
-                            let (begun, channel, locked, standing, requirement) =
-                                futures::join!(begin, channel, lock, standing, requirement);
-                            // Errors in the order the statements ran, then the refusals
-                            // in the order a purchase checks them.
-                            begun?;
-                            let channel = channel?;
-                            let locked = locked.optional()?;
-                            let (_, quota, used) = standing?;
-                            let requirement = requirement?;
-                            if channel_id.is_some() {
-                                check_channel(channel.flatten())?;
-                            }
-                            locked.ok_or(StoreError::NotFound("tenant"))?;
-                            if let Some(refusal) = refusal(quota, used) {
-                                diesel::sql_query("ROLLBACK").execute(&mut pipe).await?;
-                                return Ok((refusal, requirement));
-                            }
-                            // `COMMIT` goes with the inserts: should either fail, the
-                            // transaction is aborted and PostgreSQL answers the `COMMIT`
-                            // with a rollback.
-                            let insert = diesel::insert_into(phone_numbers::table)
-                                .values(row(new))
-                                .returning(PhoneNumberRecord::as_returning())
-                                .get_result(&mut pipe);
-                            let audit = diesel::insert_into(audit_events::table)
-                                .values(audit)
-                                .execute(&mut pipe);
-                            let commit = diesel::sql_query("COMMIT").execute(&mut pipe);
-                            let (record, audited, committed) =
-                                futures::join!(insert, audit, commit);
-                            let record = record?;
-                            audited?;
-                            committed?;
-                            Ok((Reservation::Reserved(Box::new(record)), requirement))
-                        }
-                        .await;
-                        pg_finish(object, outcome).await
+                                let insert = diesel::insert_into(phone_numbers::table)
+                                    .values(row(new))
+                                    .returning(PhoneNumberRecord::as_returning())
+                                    .get_result(&mut pipe);
+                                let audit = diesel::insert_into(audit_events::table)
+                                    .values(audit)
+                                    .execute(&mut pipe);
+                                let (record, audited) = futures::join!(insert, audit);
+                                let record = record?;
+                                audited?;
+                                Ok((Reservation::Reserved(Box::new(record)), requirement))
+                            })
+                            .await
                     }
                     // SQLite: `BEGIN IMMEDIATE` serialises the writers; whether the tenant
                     // exists, its quota and its count are one statement. The transaction
@@ -519,39 +494,36 @@ impl PhoneNumbers<'_> {
                     // PostgreSQL: the row is read under its lock, then the update and the
                     // audit event are pipelined (see `reserve`).
                     Pools::Pg(pool) => {
-                        let object: PgObject = pool.get().await.map_err(pool_error)?;
-                        let outcome: StoreResult<_> = async {
-                            let mut pipe: &AsyncPgConnection = &object;
-                            let begin = diesel::sql_query("BEGIN").execute(&mut pipe);
-                            let relax = async move {
-                                if durability == Durability::Relaxed {
-                                    diesel::sql_query(RELAXED_COMMIT).execute(&mut pipe).await?;
-                                }
-                                Ok::<_, diesel::result::Error>(())
-                            };
-                            let read = phone_numbers::table
-                                .find(Bind(id))
-                                .select(PhoneNumberRecord::as_select())
-                                .for_update()
-                                .first(&mut pipe);
-                            let (begun, relaxed, current) = futures::join!(begin, relax, read);
-                            begun?;
-                            relaxed?;
-                            let (from, tenant_id) = check(current.optional()?)?;
-                            let updated = update!(from, changes).get_result(&mut pipe);
-                            let audited = diesel::insert_into(audit_events::table)
-                                .values(audit(from, tenant_id))
-                                .execute(&mut pipe);
-                            let (record, audited) = futures::join!(updated, audited);
-                            let record = changed(from, record.optional()?)?;
-                            audited?;
-                            // Only now: an update that matched no row is no SQL error,
-                            // and the audit event must not be committed without it.
-                            diesel::sql_query("COMMIT").execute(&mut pipe).await?;
-                            Ok(record)
-                        }
-                        .await;
-                        pg_finish(object, outcome).await
+                        let mut object: PgObject = pool.get().await.map_err(pool_error)?;
+                        object
+                            .transaction(async |conn| {
+                                let mut pipe: &AsyncPgConnection = conn;
+                                let relax = async move {
+                                    if durability == Durability::Relaxed {
+                                        diesel::sql_query(RELAXED_COMMIT)
+                                            .execute(&mut pipe)
+                                            .await?;
+                                    }
+                                    Ok::<_, diesel::result::Error>(())
+                                };
+                                let read = phone_numbers::table
+                                    .find(Bind(id))
+                                    .select(PhoneNumberRecord::as_select())
+                                    .for_update()
+                                    .first(&mut pipe);
+                                let (relaxed, current) = futures::join!(relax, read);
+                                relaxed?;
+                                let (from, tenant_id) = check(current.optional()?)?;
+                                let updated = update!(from, changes).get_result(&mut pipe);
+                                let audited = diesel::insert_into(audit_events::table)
+                                    .values(audit(from, tenant_id))
+                                    .execute(&mut pipe);
+                                let (record, audited) = futures::join!(updated, audited);
+                                let record = changed(from, record.optional()?)?;
+                                audited?;
+                                Ok(record)
+                            })
+                            .await
                     }
                     // SQLite: `BEGIN IMMEDIATE` serialises the writers; one blocking thread.
                     Pools::Sqlite(pool) => {
