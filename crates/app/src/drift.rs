@@ -199,7 +199,8 @@ impl App {
             .drift()
             .canceled_tenants_numbers(Utc::now())
             .await?;
-        tally.checked.extend(canceled.iter().map(|r| r.tenant_id));
+        let canceled_tenants: BTreeSet<TenantId> = canceled.iter().map(|r| r.tenant_id).collect();
+        tally.checked.extend(canceled_tenants.iter().copied());
         let skip = Skip {
             ids: canceled.iter().map(|r| r.id).collect(),
             numbers: canceled.iter().map(|r| r.phone_number.clone()).collect(),
@@ -229,9 +230,11 @@ impl App {
             self.reconcile(options, &actor, skip, &mut tally)
         );
         match first {
-            Some(outcome) => self.count_releases(outcome, &mut tally, |report, released| {
-                report.bulk_released += released;
-            }),
+            Some(outcome) => {
+                self.count_releases(outcome, canceled_tenants, &mut tally, |report, released| {
+                    report.bulk_released += released;
+                })
+            }
             None => tally.report.bulk_released += to_release,
         }
         second?;
@@ -418,9 +421,14 @@ impl App {
         }
         let calls = calls?;
         tally.report.skipped_changed += calls.skipped;
-        self.count_releases(calls.retries, tally, |report, released| {
-            report.retried_releases += released;
-        });
+        self.count_releases(
+            calls.retries,
+            calls.retry_tenants,
+            tally,
+            |report, released| {
+                report.retried_releases += released;
+            },
+        );
         for (action, done) in calls.repairs {
             match done {
                 Ok(true) => tally.report.webhooks_repaired += 1,
@@ -495,6 +503,7 @@ impl App {
                 _ => skipped += 1,
             }
         }
+        let retry_tenants = retries.iter().map(|r| r.tenant_id).collect();
         let retries = self
             .release_numbers(retries, ReleaseReason::Drift, actor, options.concurrency)
             .await;
@@ -508,17 +517,19 @@ impl App {
             .await;
         Ok(Calls {
             skipped,
+            retry_tenants,
             retries,
             repairs,
         })
     }
 
-    /// Counts a batched release in the report: `count` adds the numbers released, and
-    /// each number that failed (or the whole batch, when the database failed) counts its
-    /// tenant failed.
+    /// Counts a batched release of the numbers of `tenants` in the report: `count` adds
+    /// the numbers released, and each number that failed counts its tenant failed (every
+    /// one of `tenants` when the database failed).
     fn count_releases(
         &self,
         outcome: Result<BulkRelease, ServiceError>,
+        tenants: BTreeSet<TenantId>,
         tally: &mut Tally,
         count: impl FnOnce(&mut DriftReport, usize),
     ) {
@@ -531,8 +542,8 @@ impl App {
                 }
             }
             Err(error) => {
-                tracing::error!(%error, "a batch of releases could not be recorded");
-                tally.report.exit_code = 1;
+                tracing::error!(%error, "a batch of releases could not be recorded; its tenants are counted failed");
+                tally.failed.extend(tenants);
             }
         }
     }
@@ -594,6 +605,8 @@ struct Skip {
 struct Calls {
     /// Rows that changed since the snapshot, left alone.
     skipped: usize,
+    /// The tenants of the retried deletes.
+    retry_tenants: BTreeSet<TenantId>,
     retries: Result<BulkRelease, ServiceError>,
     repairs: Vec<(Action, Result<bool, ServiceError>)>,
 }

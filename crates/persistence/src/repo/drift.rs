@@ -45,6 +45,36 @@ type SnapshotTuple = (
     DateTime<Utc>,
 );
 
+/// Runs `op` on `ids` [`BATCH`] at a time, one after another, and gathers what each
+/// returns; the first failure stops it (earlier batches stay written).
+async fn in_batches<T, F, Fut>(ids: Vec<PhoneNumberId>, mut op: F) -> StoreResult<Vec<T>>
+where
+    F: FnMut(Vec<PhoneNumberId>) -> Fut,
+    Fut: Future<Output = StoreResult<Vec<T>>>,
+{
+    let mut all = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        all.extend(op(chunk.to_vec()).await?);
+    }
+    Ok(all)
+}
+
+/// The audit events of the same transition of several rows.
+fn transition_audits(
+    rows: &[PhoneNumberRecord],
+    actor: &Actor,
+    action: AuditAction,
+    (from, to): (NumberStatus, NumberStatus),
+) -> Vec<AuditEvent> {
+    rows.iter()
+        .map(|r| AuditEvent {
+            from_status: Some(from),
+            to_status: Some(to),
+            ..AuditEvent::new(actor, action, r.tenant_id, Some(r.id))
+        })
+        .collect()
+}
+
 /// Rows per page of [`Drift::live_rows`] on SQLite.
 const SNAPSHOT_PAGE: usize = 10_000;
 
@@ -524,65 +554,52 @@ impl Drift<'_> {
         actor: &Actor,
     ) -> StoreResult<Vec<PhoneNumberRecord>> {
         use diesel::SelectableHelper as _;
-        let mut releasing = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let (ids, actor, reason) = (chunk.to_vec(), actor.clone(), reason.clone());
-            let batch = self
-                .store
-                .detached(move |store| async move {
-                    write_tx!(store, |conn| {
-                        let now = super::now();
-                        let marked: Vec<PhoneNumberRecord> = diesel::update(
-                            phone_numbers::table
-                                .filter(phone_numbers::id.eq_any(ids.iter().copied().map(Bind)))
-                                .filter(phone_numbers::status.eq(Bind(NumberStatus::Active))),
+        in_batches(ids, |ids| {
+            let (actor, reason) = (actor.clone(), reason.clone());
+            self.store.detached(move |store| async move {
+                write_tx!(store, |conn| {
+                    let now = super::now();
+                    let marked: Vec<PhoneNumberRecord> = diesel::update(
+                        phone_numbers::table
+                            .filter(phone_numbers::id.eq_any(ids.iter().copied().map(Bind)))
+                            .filter(phone_numbers::status.eq(Bind(NumberStatus::Active))),
+                    )
+                    .set((
+                        phone_numbers::status.eq(Bind(NumberStatus::Releasing)),
+                        phone_numbers::updated_at.eq(Bind(now)),
+                        phone_numbers::release_reason.eq(Some(Bind(reason))),
+                    ))
+                    .returning(PhoneNumberRecord::as_returning())
+                    .get_results(conn)
+                    .await?;
+                    conn.insert_audits(transition_audits(
+                        &marked,
+                        &actor,
+                        AuditAction::ReleaseStarted,
+                        (NumberStatus::Active, NumberStatus::Releasing),
+                    ))
+                    .await?;
+                    let marked_ids: HashSet<PhoneNumberId> = marked.iter().map(|r| r.id).collect();
+                    let already: Vec<PhoneNumberRecord> = phone_numbers::table
+                        .filter(
+                            phone_numbers::id.eq_any(
+                                ids.iter()
+                                    .copied()
+                                    .filter(|id| !marked_ids.contains(id))
+                                    .map(Bind),
+                            ),
                         )
-                        .set((
-                            phone_numbers::status.eq(Bind(NumberStatus::Releasing)),
-                            phone_numbers::updated_at.eq(Bind(now)),
-                            phone_numbers::release_reason.eq(Some(Bind(reason))),
-                        ))
-                        .returning(PhoneNumberRecord::as_returning())
-                        .get_results(conn)
+                        .filter(phone_numbers::status.eq(Bind(NumberStatus::Releasing)))
+                        .select(PhoneNumberRecord::as_select())
+                        .load(conn)
                         .await?;
-                        let audits = marked
-                            .iter()
-                            .map(|r| AuditEvent {
-                                from_status: Some(NumberStatus::Active),
-                                to_status: Some(NumberStatus::Releasing),
-                                ..AuditEvent::new(
-                                    &actor,
-                                    AuditAction::ReleaseStarted,
-                                    r.tenant_id,
-                                    Some(r.id),
-                                )
-                            })
-                            .collect();
-                        conn.insert_audits(audits).await?;
-                        let marked_ids: HashSet<PhoneNumberId> =
-                            marked.iter().map(|r| r.id).collect();
-                        let already: Vec<PhoneNumberRecord> = phone_numbers::table
-                            .filter(
-                                phone_numbers::id.eq_any(
-                                    ids.iter()
-                                        .copied()
-                                        .filter(|id| !marked_ids.contains(id))
-                                        .map(Bind),
-                                ),
-                            )
-                            .filter(phone_numbers::status.eq(Bind(NumberStatus::Releasing)))
-                            .select(PhoneNumberRecord::as_select())
-                            .load(conn)
-                            .await?;
-                        let mut batch = marked;
-                        batch.extend(already);
-                        Ok(batch)
-                    })
+                    let mut batch = marked;
+                    batch.extend(already);
+                    Ok(batch)
                 })
-                .await?;
-            releasing.extend(batch);
-        }
-        Ok(releasing)
+            })
+        })
+        .await
     }
 
     /// The last step of releasing many numbers at once, after Twilio deleted them: among
@@ -599,49 +616,37 @@ impl Drift<'_> {
         actor: &Actor,
     ) -> StoreResult<Vec<PhoneNumberRecord>> {
         use diesel::SelectableHelper as _;
-        let mut released = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let (ids, actor, reason) = (chunk.to_vec(), actor.clone(), reason.clone());
-            let batch = self
-                .store
-                .detached(move |store| async move {
-                    write_tx!(store, |conn| {
-                        let now = super::now();
-                        let done: Vec<PhoneNumberRecord> = diesel::update(
-                            phone_numbers::table
-                                .filter(phone_numbers::id.eq_any(ids.into_iter().map(Bind)))
-                                .filter(phone_numbers::status.eq(Bind(NumberStatus::Releasing))),
-                        )
-                        .set((
-                            phone_numbers::status.eq(Bind(NumberStatus::Released)),
-                            phone_numbers::updated_at.eq(Bind(now)),
-                            phone_numbers::released_at.eq(Some(now)),
-                            phone_numbers::release_reason.eq(Some(Bind(reason))),
-                        ))
-                        .returning(PhoneNumberRecord::as_returning())
-                        .get_results(conn)
-                        .await?;
-                        let audits = done
-                            .iter()
-                            .map(|r| AuditEvent {
-                                from_status: Some(NumberStatus::Releasing),
-                                to_status: Some(NumberStatus::Released),
-                                ..AuditEvent::new(
-                                    &actor,
-                                    AuditAction::ReleaseCompleted,
-                                    r.tenant_id,
-                                    Some(r.id),
-                                )
-                            })
-                            .collect();
-                        conn.insert_audits(audits).await?;
-                        Ok(done)
-                    })
+        in_batches(ids, |ids| {
+            let (actor, reason) = (actor.clone(), reason.clone());
+            self.store.detached(move |store| async move {
+                write_tx!(store, |conn| {
+                    let now = super::now();
+                    let done: Vec<PhoneNumberRecord> = diesel::update(
+                        phone_numbers::table
+                            .filter(phone_numbers::id.eq_any(ids.into_iter().map(Bind)))
+                            .filter(phone_numbers::status.eq(Bind(NumberStatus::Releasing))),
+                    )
+                    .set((
+                        phone_numbers::status.eq(Bind(NumberStatus::Released)),
+                        phone_numbers::updated_at.eq(Bind(now)),
+                        phone_numbers::released_at.eq(Some(now)),
+                        phone_numbers::release_reason.eq(Some(Bind(reason))),
+                    ))
+                    .returning(PhoneNumberRecord::as_returning())
+                    .get_results(conn)
+                    .await?;
+                    conn.insert_audits(transition_audits(
+                        &done,
+                        &actor,
+                        AuditAction::ReleaseCompleted,
+                        (NumberStatus::Releasing, NumberStatus::Released),
+                    ))
+                    .await?;
+                    Ok(done)
                 })
-                .await?;
-            released.extend(batch);
-        }
-        Ok(released)
+            })
+        })
+        .await
     }
 
     /// The live `active` or `releasing` rows of tenants whose subscription was canceled
