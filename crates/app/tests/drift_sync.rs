@@ -3,15 +3,19 @@
 //! failure, a second run, and a world that moves during the listing.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
+use futures::StreamExt as _;
 use numbers_app::drift::{DriftOptions, DriftOutcome, DriftReport};
 use numbers_app::numbers::{Purchase, PurchaseOutcome};
 use numbers_app::{App, AppBuilder, TwilioAuth, TwilioSettings};
 use numbers_domain::reconcile::{Percent, SafetyBrake};
 use numbers_domain::{
-    E164, NumberStatus, PurchaseOrder, ReleaseReason, SubscriptionId, TenantId, Webhooks,
+    AvailableNumber, AvailableQuery, Carrier, CarrierError, CountryPricing, E164, IsoCountry,
+    NumberStatus, OwnedNumber, OwnedNumbers, PurchaseOrder, ReleaseReason, SubscriptionId,
+    TenantId, Webhooks,
 };
 use numbers_persistence::testing::{self, TestDb};
 use numbers_persistence::{Actor, NewReservation, PhoneNumberRecord, Reservation, StatusFilter};
@@ -248,6 +252,54 @@ impl World {
             .collect();
         owned.sort();
         owned
+    }
+}
+
+/// The fake behind the app's own carrier, except that the listing's task panics after
+/// `after` numbers: the listing neither fails nor completes.
+#[derive(Debug)]
+struct ListingPanics {
+    app: App,
+    after: usize,
+}
+
+#[async_trait::async_trait]
+impl Carrier for ListingPanics {
+    fn account_sid(&self) -> &str {
+        self.app.carrier().account_sid()
+    }
+    async fn search_available(
+        &self,
+        query: &AvailableQuery,
+    ) -> Result<Vec<AvailableNumber>, CarrierError> {
+        self.app.carrier().search_available(query).await
+    }
+    async fn pricing(&self, country: IsoCountry) -> Result<CountryPricing, CarrierError> {
+        self.app.carrier().pricing(country).await
+    }
+    async fn buy(&self, order: &PurchaseOrder) -> Result<OwnedNumber, CarrierError> {
+        self.app.carrier().buy(order).await
+    }
+    async fn find_owned(&self, number: &E164) -> Result<Option<OwnedNumber>, CarrierError> {
+        self.app.carrier().find_owned(number).await
+    }
+    async fn set_webhooks(&self, sid: &str, hooks: &Webhooks) -> Result<OwnedNumber, CarrierError> {
+        self.app.carrier().set_webhooks(sid, hooks).await
+    }
+    async fn release(&self, sid: &str) -> Result<(), CarrierError> {
+        self.app.carrier().release(sid).await
+    }
+    fn list_owned(&self) -> OwnedNumbers {
+        let after = self.after;
+        self.app
+            .carrier()
+            .list_owned()
+            .enumerate()
+            .map(move |(i, item)| {
+                assert!(i < after, "the listing's task dies part way");
+                item
+            })
+            .boxed()
     }
 }
 
@@ -594,5 +646,29 @@ numbers_persistence::both_backends! {
         assert!(!report.listing_complete);
         assert_eq!((report.drift_released, report.exit_code), (0, 1), "{report:?}");
         assert_eq!(w.row(&gone).await.status, NumberStatus::Active);
+    }
+
+    async fn a_listing_whose_task_dies_part_way_releases_nothing(db) {
+        let w = world(db).await;
+        let (tenant, _) = w.tenant(10).await;
+        let gone = w.buy(tenant).await;
+        w.delete_on_twilio(&gone).await;
+        w.fake.control().seed_owned_numbers(None, 1500, None).unwrap();
+        let dying = AppBuilder::new(w.db.store.clone(), w.db.url.clone())
+            .carrier(Arc::new(ListingPanics { app: w.app.clone(), after: 1200 }))
+            .public_base_url("https://numbers.example")
+            .build();
+        let before = w.audit_count(&[tenant]).await;
+        let DriftOutcome::Ran(report) = dying.drift_sync(&options()).await.unwrap() else {
+            panic!("locked")
+        };
+        assert!(!report.listing_complete, "{report:?}");
+        assert_eq!((report.drift_released, report.orphans, report.exit_code), (0, 0, 1), "{report:?}");
+        assert_eq!(w.row(&gone).await.status, NumberStatus::Active);
+        assert_eq!(w.audit_count(&[tenant]).await, before, "no transition was recorded");
+        // The same world with a listing that completes does release it.
+        let report = w.run(&options()).await;
+        assert_eq!(report.drift_released, 1, "{report:?}");
+        assert_eq!(w.row(&gone).await.status, NumberStatus::Released);
     }
 }
