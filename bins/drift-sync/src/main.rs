@@ -60,8 +60,7 @@ struct Cli {
     #[arg(long, default_value_t = 15)]
     pending_grace_minutes: u32,
 
-    /// Twilio calls (deletes, webhook repairs) in flight at once, per pass (the canceled
-    /// tenants' deletes may overlap the second pass's).
+    /// Twilio calls (deletes, webhook repairs) in flight at once, both passes together.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
 }

@@ -37,7 +37,7 @@ use numbers_domain::{E164, PhoneNumberId, ReleaseReason, TenantId};
 use numbers_persistence::repo::drift::{Adoption, DriftRunRecord, PlannedChange, RowChange};
 use numbers_persistence::{Actor, StoreError};
 
-use crate::numbers::BulkRelease;
+use crate::numbers::{BulkRelease, CallLimit};
 use crate::{App, ServiceError};
 
 /// Batches of row changes written at once.
@@ -54,7 +54,7 @@ pub struct DriftOptions {
     pub brake: SafetyBrake,
     /// How long a `pending` row is left alone.
     pub pending_grace: TimeDelta,
-    /// Twilio calls (deletes, webhook repairs) in flight at once.
+    /// Twilio calls (deletes, webhook repairs) in flight at once, both passes together.
     pub concurrency: usize,
 }
 
@@ -206,6 +206,7 @@ impl App {
             numbers: canceled.iter().map(|r| r.phone_number.clone()).collect(),
         };
         let to_release = canceled.len();
+        let limit = CallLimit::new(options.concurrency);
         let first_pass = async {
             if options.dry_run {
                 return None;
@@ -215,7 +216,7 @@ impl App {
                     canceled,
                     ReleaseReason::SubscriptionCanceled,
                     &actor,
-                    options.concurrency,
+                    &limit,
                 )
                 .await;
             tracing::info!(
@@ -227,7 +228,7 @@ impl App {
         };
         let (first, second) = tokio::join!(
             first_pass,
-            self.reconcile(options, &actor, skip, &mut tally)
+            self.reconcile(options, &limit, &actor, skip, &mut tally)
         );
         match first {
             Some(outcome) => {
@@ -274,6 +275,7 @@ impl App {
     async fn reconcile(
         &self,
         options: &DriftOptions,
+        limit: &CallLimit,
         actor: &Actor,
         skip: Skip,
         tally: &mut Tally,
@@ -395,7 +397,7 @@ impl App {
         // side.
         let (applied, calls) = tokio::join!(
             self.apply_changes(changes, actor),
-            self.twilio_calls(calls, options, actor)
+            self.twilio_calls(calls, limit, actor)
         );
         for (batch, applied) in applied {
             match applied {
@@ -478,7 +480,7 @@ impl App {
     async fn twilio_calls(
         &self,
         calls: Vec<Action>,
-        options: &DriftOptions,
+        limit: &CallLimit,
         actor: &Actor,
     ) -> Result<Calls, StoreError> {
         let current = self
@@ -505,14 +507,14 @@ impl App {
         }
         let retry_tenants = retries.iter().map(|r| r.tenant_id).collect();
         let retries = self
-            .release_numbers(retries, ReleaseReason::Drift, actor, options.concurrency)
+            .release_numbers(retries, ReleaseReason::Drift, actor, limit)
             .await;
         let repairs = futures::stream::iter(repairs)
             .map(|action| async move {
-                let done = self.repair_webhooks(&action).await;
+                let done = limit.run(self.repair_webhooks(&action)).await;
                 (action, done)
             })
-            .buffer_unordered(options.concurrency.max(1))
+            .buffer_unordered(limit.size())
             .collect()
             .await;
         Ok(Calls {

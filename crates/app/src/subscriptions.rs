@@ -12,6 +12,7 @@ use numbers_domain::{AuditAction, ReleaseReason, SubscriptionId, TenantId};
 use numbers_persistence::{Actor, AuditDetail, NewAuditEvent, PhoneNumberRecord, Subscription};
 
 use crate::error::run_whole;
+use crate::numbers::CallLimit;
 use crate::{App, ServiceError};
 
 /// The outcome of a cancellation.
@@ -123,7 +124,7 @@ impl App {
                 records,
                 ReleaseReason::SubscriptionCanceled,
                 &actor,
-                BACKGROUND_RELEASES,
+                &CallLimit::new(BACKGROUND_RELEASES),
             )
             .await
         {

@@ -671,4 +671,28 @@ numbers_persistence::both_backends! {
         assert_eq!(report.drift_released, 1, "{report:?}");
         assert_eq!(w.row(&gone).await.status, NumberStatus::Released);
     }
+
+    async fn concurrency_limits_the_twilio_calls_of_both_passes_together(db) {
+        let w = world(db).await;
+        let (canceled, sub) = w.tenant(10).await;
+        let (other, _) = w.tenant(10).await;
+        let mut rows = Vec::new();
+        for _ in 0..6 {
+            rows.push(w.buy(canceled).await);
+        }
+        for _ in 0..6 {
+            let row = w.buy(other).await;
+            rows.push(w.mark_releasing(&row).await);
+        }
+        w.db.store.subscriptions().cancel(canceled, sub, Utc::now() - TimeDelta::seconds(1)).await.unwrap();
+        // Slow deletes: the canceled tenant's are still under way when the listing is done
+        // and the second pass retries the other tenant's.
+        w.fake.control().inject_fault(FakeOperation::Delete, Fault::Latency { ms: 150 }, None);
+        let report = w.run(&DriftOptions { concurrency: 2, ..options() }).await;
+        assert_eq!((report.bulk_released, report.retried_releases, report.exit_code), (6, 6, 0), "{report:?}");
+        for row in &rows {
+            assert_eq!(w.row(row).await.status, NumberStatus::Released);
+        }
+        assert_eq!(w.fake.control().peak_in_flight(FakeOperation::Delete), 2, "--concurrency 2 in all");
+    }
 }

@@ -19,6 +19,9 @@ pub(crate) struct Shared {
     pub(crate) state: RwLock<State>,
     pub(crate) faults: Mutex<FaultBook>,
     pub(crate) counters: [AtomicU64; FakeOperation::ALL.len()],
+    /// Requests of each operation being served right now, and the most there ever were.
+    pub(crate) in_flight: [AtomicU64; FakeOperation::ALL.len()],
+    pub(crate) peak_in_flight: [AtomicU64; FakeOperation::ALL.len()],
     pub(crate) base_url: String,
     pub(crate) http: OnceLock<reqwest::Client>,
 }
@@ -29,6 +32,8 @@ impl Shared {
             state: RwLock::new(state),
             faults: Mutex::new(FaultBook::default()),
             counters: std::array::from_fn(|_| AtomicU64::new(0)),
+            in_flight: std::array::from_fn(|_| AtomicU64::new(0)),
+            peak_in_flight: std::array::from_fn(|_| AtomicU64::new(0)),
             base_url,
             http: OnceLock::new(),
         }
@@ -52,6 +57,26 @@ impl Shared {
     pub(crate) fn begin(&self, op: FakeOperation) -> FaultPlan {
         self.counters[op.index()].fetch_add(1, Ordering::Relaxed);
         self.faults().plan(op)
+    }
+
+    /// Marks one request of `op` as being served until the guard is dropped (answered, or
+    /// its connection cut).
+    pub(crate) fn serving(&self, op: FakeOperation) -> Serving<'_> {
+        let now = self.in_flight[op.index()].fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight[op.index()].fetch_max(now, Ordering::Relaxed);
+        Serving { shared: self, op }
+    }
+}
+
+/// A request being served; see [`Shared::serving`].
+pub(crate) struct Serving<'a> {
+    shared: &'a Shared,
+    op: FakeOperation,
+}
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        self.shared.in_flight[self.op.index()].fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -458,6 +483,14 @@ impl FakeControl {
     #[must_use]
     pub fn request_count(&self, op: FakeOperation) -> u64 {
         self.shared.counters[op.index()].load(Ordering::Relaxed)
+    }
+
+    /// The most requests of `op` the fake was serving at one time (from when each was
+    /// routed until it was answered or its connection cut, injected latency included), so
+    /// a test can check a client's concurrency limit.
+    #[must_use]
+    pub fn peak_in_flight(&self, op: FakeOperation) -> u64 {
+        self.shared.peak_in_flight[op.index()].load(Ordering::Relaxed)
     }
 
     /// [`FakeControl::request_count`] for every operation.

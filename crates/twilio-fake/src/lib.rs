@@ -112,7 +112,8 @@
 //!   ([`LostResponse`]).
 //!
 //! [`FakeControl::request_count`] counts the requests each operation received, so a test
-//! can see a client's retries.
+//! can see a client's retries; [`FakeControl::peak_in_flight`] is the most requests of one
+//! operation it was serving at once, so a test can check a client's concurrency limit.
 //!
 //! # Control over HTTP (`/_fake/…`, no authentication)
 //!

@@ -322,6 +322,7 @@ async fn twilio(
             Err(e) => return Ok(error_response(&e)),
         },
     };
+    let _serving = shared.serving(op);
     let plan = shared.begin(op);
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;

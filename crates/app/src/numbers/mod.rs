@@ -106,7 +106,7 @@ mod purchase;
 mod release;
 
 pub use purchase::{Purchase, PurchaseOutcome};
-pub use release::BulkRelease;
+pub use release::{BulkRelease, CallLimit};
 
 use numbers_domain::{ChannelId, NumberStatus, PhoneNumberId, TenantId, Webhooks};
 use numbers_persistence::PhoneNumberRecord;

@@ -3,6 +3,8 @@
 //! retries; repeating a release is harmless.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
 
 use futures::StreamExt as _;
 use numbers_domain::{CarrierError, NumberStatus, PhoneNumberId, ReleaseReason, TenantId};
@@ -10,6 +12,40 @@ use numbers_persistence::{Actor, PhoneNumberRecord, StoreError};
 
 use crate::error::run_whole;
 use crate::{App, ServiceError};
+
+/// A limit on Twilio calls in flight at once, shared by every holder of a clone: the two
+/// passes of a drift-sync run draw on one limit, so `--concurrency` bounds the run's calls
+/// in all.
+#[derive(Debug, Clone)]
+pub struct CallLimit {
+    permits: Arc<tokio::sync::Semaphore>,
+    size: usize,
+}
+
+impl CallLimit {
+    /// Up to `size` calls at once (at least one).
+    #[must_use]
+    pub fn new(size: usize) -> Self {
+        let size = size.max(1);
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(size)),
+            size,
+        }
+    }
+
+    /// How many calls may be in flight at once.
+    #[must_use]
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Runs `call` once a place is free.
+    pub async fn run<F: Future>(&self, call: F) -> F::Output {
+        // The semaphore is never closed, so the permit is always granted.
+        let _permit = self.permits.acquire().await.ok();
+        call.await
+    }
+}
 
 impl App {
     /// Releases the tenant's number at its admin's request (reason `user`), on a task of
@@ -106,8 +142,8 @@ pub struct BulkRelease {
 impl App {
     /// Releases many numbers as [`App::release_number`] releases one, with the database
     /// writes batched: the `active` rows are marked `releasing` a few hundred per
-    /// transaction, the numbers are deleted on Twilio with up to `concurrency` calls in
-    /// flight, and those deleted (or already gone) are marked `released` in batches. Each
+    /// transaction, the numbers are deleted on Twilio within `limit` (calls in flight at
+    /// once), and those deleted (or already gone) are marked `released` in batches. Each
     /// row's recorded release reason is kept; `reason` applies to rows without one. Rows
     /// that are neither `active` nor `releasing` by the time they are marked are left out.
     /// Drift-sync and the cancellation of a subscription share it.
@@ -120,7 +156,7 @@ impl App {
         records: Vec<PhoneNumberRecord>,
         reason: ReleaseReason,
         actor: &Actor,
-        concurrency: usize,
+        limit: &CallLimit,
     ) -> Result<BulkRelease, ServiceError> {
         let ids = records
             .iter()
@@ -136,11 +172,11 @@ impl App {
             .map(|record| {
                 let app = self.clone();
                 async move {
-                    let deleted = app.delete_on_twilio(&record).await;
+                    let deleted = limit.run(app.delete_on_twilio(&record)).await;
                     (record, deleted)
                 }
             })
-            .buffer_unordered(concurrency.max(1))
+            .buffer_unordered(limit.size())
             .collect()
             .await;
         let mut outcome = BulkRelease::default();
