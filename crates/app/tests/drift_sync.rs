@@ -241,6 +241,19 @@ impl World {
         n
     }
 
+    /// A tenant's active number gone from Twilio, and more than one page of the listing
+    /// (1,000 a page) of numbers no row holds.
+    async fn gone_among_many(&self) -> (TenantId, PhoneNumberRecord) {
+        let (tenant, _) = self.tenant(10).await;
+        let gone = self.buy(tenant).await;
+        self.delete_on_twilio(&gone).await;
+        self.fake
+            .control()
+            .seed_owned_numbers(None, 1500, None)
+            .unwrap();
+        (tenant, gone)
+    }
+
     fn owned(&self) -> Vec<String> {
         let mut owned: Vec<String> = self
             .fake
@@ -623,11 +636,7 @@ numbers_persistence::both_backends! {
 
     async fn a_listing_that_fails_part_way_releases_nothing(db) {
         let w = world(db).await;
-        let (tenant, _) = w.tenant(10).await;
-        let gone = w.buy(tenant).await;
-        w.delete_on_twilio(&gone).await;
-        // More than one page (1,000 a page): numbers no row holds.
-        w.fake.control().seed_owned_numbers(None, 1500, None).unwrap();
+        let (_, gone) = w.gone_among_many().await;
         w.fake.control().inject_fault(FakeOperation::List, Fault::Latency { ms: 1000 }, Some(1));
         let lists = w.fake.control().request_count(FakeOperation::List);
         let app = w.app.clone();
@@ -650,10 +659,7 @@ numbers_persistence::both_backends! {
 
     async fn a_listing_whose_task_dies_part_way_releases_nothing(db) {
         let w = world(db).await;
-        let (tenant, _) = w.tenant(10).await;
-        let gone = w.buy(tenant).await;
-        w.delete_on_twilio(&gone).await;
-        w.fake.control().seed_owned_numbers(None, 1500, None).unwrap();
+        let (tenant, gone) = w.gone_among_many().await;
         let dying = AppBuilder::new(w.db.store.clone(), w.db.url.clone())
             .carrier(Arc::new(ListingPanics { app: w.app.clone(), after: 1200 }))
             .public_base_url("https://numbers.example")
